@@ -1,0 +1,41 @@
+#include "config.h"
+
+#include "err.h"
+
+#define EST_ERR_MSG(name, status, msg) msg,
+static const char *const est_err_msgs[] = { EST_ERRORS(EST_ERR_MSG) };
+#undef EST_ERR_MSG
+
+#define EST_ERR_STATUS(name, status, msg) status,
+static const int est_err_statuses[] = { EST_ERRORS(EST_ERR_STATUS) };
+#undef EST_ERR_STATUS
+
+#define EST_ERR_NAME(name, status, msg) #name,
+static const char *const est_err_names[] = { EST_ERRORS(EST_ERR_NAME) };
+#undef EST_ERR_NAME
+
+static int
+est_err_index(int err)
+{
+	if (err > 0 || -err >= (int)EST_E_COUNT_IDX)
+		return EST_E_INTERNAL_IDX;
+	return -err;
+}
+
+const char *
+est_strerror(int err)
+{
+	return est_err_msgs[est_err_index(err)];
+}
+
+int
+est_err_http_status(int err)
+{
+	return est_err_statuses[est_err_index(err)];
+}
+
+const char *
+est_err_name(int err)
+{
+	return est_err_names[est_err_index(err)];
+}
