@@ -36,6 +36,9 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+static void log_v(int lvl, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_v(int lvl, const char *fmt, va_list ap)
 {
