@@ -9,8 +9,8 @@
 
 struct buf {
 	uint8_t *d;
-	size_t off;	/* read offset */
-	size_t size;	/* bytes written, including consumed ones */
+	size_t off;  /* read offset */
+	size_t size; /* bytes written, including consumed ones */
 	size_t alloc;
 	size_t max;
 	int readonly;

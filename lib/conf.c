@@ -16,7 +16,7 @@
 struct conf {
 	const struct conf_def *defs;
 	size_t ndefs;
-	char **values;	/* parallel to defs; NULL when unset */
+	char **values; /* parallel to defs; NULL when unset */
 };
 
 int
@@ -43,8 +43,8 @@ conf_valid_uint(const char *v)
 int
 conf_valid_bool(const char *v)
 {
-	return (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) ? 0 :
-								   EST_E_INVAL;
+	return (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) ? 0
+							       : EST_E_INVAL;
 }
 
 int
@@ -135,7 +135,7 @@ trim(char *s)
 
 int
 conf_load(const char *path, const struct conf_def *defs, size_t ndefs,
-    struct conf **out, char *err, size_t errlen)
+	  struct conf **out, char *err, size_t errlen)
 {
 	struct conf *c = NULL;
 	char line[CONF_LINE_MAX + 2], *key, *val, *eq;
@@ -154,7 +154,7 @@ conf_load(const char *path, const struct conf_def *defs, size_t ndefs,
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
 			snprintf(err, errlen, "%s:%u: line too long", path,
-			    lineno);
+				 lineno);
 			r = EST_E_CONFIG;
 			goto out;
 		}
@@ -163,7 +163,7 @@ conf_load(const char *path, const struct conf_def *defs, size_t ndefs,
 			continue;
 		if ((eq = strchr(key, '=')) == NULL) {
 			snprintf(err, errlen, "%s:%u: expected key = value",
-			    path, lineno);
+				 path, lineno);
 			r = EST_E_CONFIG;
 			goto out;
 		}
@@ -172,19 +172,19 @@ conf_load(const char *path, const struct conf_def *defs, size_t ndefs,
 		val = trim(eq + 1);
 		if ((i = conf_index(c, key)) < 0) {
 			snprintf(err, errlen, "%s:%u: unknown key \"%.64s\"",
-			    path, lineno, key);
+				 path, lineno, key);
 			r = EST_E_CONFIG;
 			goto out;
 		}
 		if (c->values[i] != NULL) {
 			snprintf(err, errlen, "%s:%u: \"%s\" set twice", path,
-			    lineno, key);
+				 lineno, key);
 			r = EST_E_CONFIG;
 			goto out;
 		}
 		if ((r = conf_set(c, key, val)) != 0) {
 			snprintf(err, errlen, "%s:%u: invalid value for \"%s\"",
-			    path, lineno, key);
+				 path, lineno, key);
 			r = EST_E_CONFIG;
 			goto out;
 		}

@@ -13,23 +13,23 @@ struct conf;
 
 struct conf_def {
 	const char *key;
-	const char *defval;	/* NULL: no default */
+	const char *defval; /* NULL: no default */
 	/* Returns 0 when the value is acceptable; NULL accepts any text. */
 	int (*validate)(const char *value);
 };
 
 /* Validators for conf_def tables. */
-int conf_valid_path(const char *v);	/* absolute path */
-int conf_valid_uint(const char *v);	/* decimal, fits in int */
-int conf_valid_bool(const char *v);	/* yes/no */
-int conf_valid_name(const char *v);	/* [A-Za-z0-9._-]+ */
+int conf_valid_path(const char *v); /* absolute path */
+int conf_valid_uint(const char *v); /* decimal, fits in int */
+int conf_valid_bool(const char *v); /* yes/no */
+int conf_valid_name(const char *v); /* [A-Za-z0-9._-]+ */
 
 /*
  * Loads path against defs.  Sets *out on success; on failure writes a one-
  * line reason into err (errlen bytes) and returns a negative EST_E_* code.
  */
 int conf_load(const char *path, const struct conf_def *defs, size_t ndefs,
-    struct conf **out, char *err, size_t errlen);
+	      struct conf **out, char *err, size_t errlen);
 /* An empty configuration holding only the defaults. */
 int conf_defaults(const struct conf_def *defs, size_t ndefs, struct conf **out);
 void conf_free(struct conf *c);
@@ -51,6 +51,6 @@ extern const size_t estuary_conf_ndefs;
 
 /* Loads estuary.conf(5) from path. */
 int estuary_conf_load(const char *path, struct conf **out, char *err,
-    size_t errlen);
+		      size_t errlen);
 
 #endif

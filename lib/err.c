@@ -3,15 +3,15 @@
 #include "err.h"
 
 #define EST_ERR_MSG(name, status, msg) msg,
-static const char *const est_err_msgs[] = { EST_ERRORS(EST_ERR_MSG) };
+static const char *const est_err_msgs[] = {EST_ERRORS(EST_ERR_MSG)};
 #undef EST_ERR_MSG
 
 #define EST_ERR_STATUS(name, status, msg) status,
-static const int est_err_statuses[] = { EST_ERRORS(EST_ERR_STATUS) };
+static const int est_err_statuses[] = {EST_ERRORS(EST_ERR_STATUS)};
 #undef EST_ERR_STATUS
 
 #define EST_ERR_NAME(name, status, msg) #name,
-static const char *const est_err_names[] = { EST_ERRORS(EST_ERR_NAME) };
+static const char *const est_err_names[] = {EST_ERRORS(EST_ERR_NAME)};
 #undef EST_ERR_NAME
 
 static int

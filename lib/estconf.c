@@ -9,47 +9,46 @@
 
 const struct conf_def estuary_conf_defs[] = {
 	/* Logging. */
-	{ "log_level", "info", NULL },
+	{"log_level", "info", NULL},
 	/* estuary-signerd */
-	{ "signer_socket", "/run/estuary/signer.sock", conf_valid_path },
-	{ "signer_user", "", NULL },
-	{ "signer_allowed_users", "root", NULL },
-	{ "signer_journal", "/var/lib/estuary/signer/journal", conf_valid_path },
-	{ "signer_max_clients", "64", conf_valid_uint },
-	{ "hsm_profile", SYSCONFDIR "/estuary/hsm-profiles/softhsm2.conf",
-	    conf_valid_path },
-	{ "hsm_token_label", NULL, NULL },
-	{ "hsm_pin_file", NULL, conf_valid_path },
+	{"signer_socket", "/run/estuary/signer.sock", conf_valid_path},
+	{"signer_user", "", NULL},
+	{"signer_allowed_users", "root", NULL},
+	{"signer_journal", "/var/lib/estuary/signer/journal", conf_valid_path},
+	{"signer_max_clients", "64", conf_valid_uint},
+	{"hsm_profile", SYSCONFDIR "/estuary/hsm-profiles/softhsm2.conf",
+	 conf_valid_path},
+	{"hsm_token_label", NULL, NULL},
+	{"hsm_pin_file", NULL, conf_valid_path},
 	/* Database. */
-	{ "db_socket", "/run/mysqld/mysqld.sock", conf_valid_path },
-	{ "db_name", "estuary", conf_valid_name },
-	{ "db_user", "estuary_app", conf_valid_name },
-	{ "db_password_file", SYSCONFDIR "/estuary/db-app.pw", conf_valid_path },
-	{ "db_admin_user", "estuary_admin", conf_valid_name },
-	{ "db_admin_password_file", SYSCONFDIR "/estuary/db-admin.pw",
-	    conf_valid_path },
-	{ "db_migrations_dir", DATADIR "/estuary/db", conf_valid_path },
+	{"db_socket", "/run/mysqld/mysqld.sock", conf_valid_path},
+	{"db_name", "estuary", conf_valid_name},
+	{"db_user", "estuary_app", conf_valid_name},
+	{"db_password_file", SYSCONFDIR "/estuary/db-app.pw", conf_valid_path},
+	{"db_admin_user", "estuary_admin", conf_valid_name},
+	{"db_admin_password_file", SYSCONFDIR "/estuary/db-admin.pw",
+	 conf_valid_path},
+	{"db_migrations_dir", DATADIR "/estuary/db", conf_valid_path},
 	/* FastCGI programs. */
-	{ "api_socket", "/run/estuary/api.sock", conf_valid_path },
-	{ "est_socket", "/run/estuary/est.sock", conf_valid_path },
-	{ "fcgi_user", "", NULL },
-	{ "fcgi_socket_group", "", NULL },
-	{ "fcgi_threads", "4", conf_valid_uint },
-	{ "max_body", "1048576", conf_valid_uint },
-	{ "est_default_ca", "", NULL },
+	{"api_socket", "/run/estuary/api.sock", conf_valid_path},
+	{"est_socket", "/run/estuary/est.sock", conf_valid_path},
+	{"fcgi_user", "", NULL},
+	{"fcgi_socket_group", "", NULL},
+	{"fcgi_threads", "4", conf_valid_uint},
+	{"max_body", "1048576", conf_valid_uint},
+	{"est_default_ca", "", NULL},
 	/* Web server integration (estuaryctl). */
-	{ "tls_client_ca_file", "/var/lib/estuary/client-ca.pem",
-	    conf_valid_path },
-	{ "web_reload_command", "", NULL },
+	{"tls_client_ca_file", "/var/lib/estuary/client-ca.pem",
+	 conf_valid_path},
+	{"web_reload_command", "", NULL},
 };
 
 const size_t estuary_conf_ndefs =
 	sizeof(estuary_conf_defs) / sizeof(estuary_conf_defs[0]);
 
 int
-estuary_conf_load(const char *path, struct conf **out, char *err,
-    size_t errlen)
+estuary_conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 {
 	return conf_load(path, estuary_conf_defs, estuary_conf_ndefs, out, err,
-	    errlen);
+			 errlen);
 }

@@ -130,5 +130,5 @@ frame_write(int fd, uint8_t version, uint8_t type, const struct buf *body)
 		done = sizeof(hdr);
 	}
 	return write_all(fd, buf_ptr(body) + (done - sizeof(hdr)),
-	    total - done);
+			 total - done);
 }

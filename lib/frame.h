@@ -17,13 +17,13 @@
 #include "buf.h"
 
 #define FRAME_HDR_LEN 4
-#define FRAME_MIN 2			/* version + type */
-#define FRAME_MAX (4U * 1024 * 1024)	/* hard maximum, before allocation */
+#define FRAME_MIN 2		     /* version + type */
+#define FRAME_MAX (4U * 1024 * 1024) /* hard maximum, before allocation */
 
 struct frame {
 	uint8_t version;
 	uint8_t type;
-	const uint8_t *body;	/* borrowed from the parsed input */
+	const uint8_t *body; /* borrowed from the parsed input */
 	size_t bodylen;
 };
 
@@ -35,7 +35,7 @@ struct frame {
  * checked here.
  */
 int frame_parse(const uint8_t *p, size_t len, struct frame *f,
-    size_t *consumed);
+		size_t *consumed);
 
 /*
  * Reads one whole frame from a blocking fd into in (which is reset first)

@@ -27,7 +27,7 @@ log_init(const char *progname, int use_syslog, int level)
 int
 log_level_parse(const char *s)
 {
-	static const char *const names[] = { "err", "warn", "info", "debug" };
+	static const char *const names[] = {"err", "warn", "info", "debug"};
 	int i;
 
 	for (i = 0; i < 4; i++)
@@ -37,13 +37,13 @@ log_level_parse(const char *s)
 }
 
 static void log_v(int lvl, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
+	__attribute__((format(printf, 2, 0)));
 
 static void
 log_v(int lvl, const char *fmt, va_list ap)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	static const char *const tag[] = { "error", "warning", "info", "debug" };
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+	static const char *const tag[] = {"error", "warning", "info", "debug"};
 	char msg[1024], ts[32];
 	struct tm tm;
 	time_t now;
@@ -68,13 +68,13 @@ log_v(int lvl, const char *fmt, va_list ap)
 	pthread_mutex_unlock(&log_mtx);
 }
 
-#define LOG_FN(name, lvl)                                                  \
-	void name(const char *fmt, ...)                                    \
-	{                                                                  \
-		va_list ap;                                                \
-		va_start(ap, fmt);                                         \
-		log_v(lvl, fmt, ap);                                       \
-		va_end(ap);                                                \
+#define LOG_FN(name, lvl)                                                      \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_v(lvl, fmt, ap);                                           \
+		va_end(ap);                                                    \
 	}
 
 LOG_FN(log_err, LOG_LVL_ERR)

@@ -15,7 +15,7 @@
 
 struct sigclient {
 	int fd;
-	struct buf *in;	/* last reply frame */
+	struct buf *in; /* last reply frame */
 };
 
 int
@@ -65,7 +65,7 @@ sigclient_free(struct sigclient *c)
  */
 static int
 roundtrip(struct sigclient *c, uint8_t type, const struct buf *req,
-    struct buf **reply)
+	  struct buf **reply)
 {
 	struct frame f;
 	uint32_t code;
@@ -139,8 +139,8 @@ get_spki(struct buf *rep, uint8_t **spki, size_t *spkilen)
 
 int
 sigclient_genkey(struct sigclient *c, const char *label, uint8_t keytype,
-    uint8_t usage, const uint8_t *subject, size_t subjectlen,
-    uint8_t id[SIGNER_KEYID_LEN], uint8_t **spki, size_t *spkilen)
+		 uint8_t usage, const uint8_t *subject, size_t subjectlen,
+		 uint8_t id[SIGNER_KEYID_LEN], uint8_t **spki, size_t *spkilen)
 {
 	struct buf *req = NULL, *rep = NULL;
 	const uint8_t *pid;
@@ -183,7 +183,7 @@ out:
 
 int
 sigclient_pubkey(struct sigclient *c, const uint8_t id[SIGNER_KEYID_LEN],
-    uint8_t **spki, size_t *spkilen)
+		 uint8_t **spki, size_t *spkilen)
 {
 	struct buf *req = NULL, *rep = NULL;
 	uint8_t *pk = NULL;
@@ -212,7 +212,7 @@ out:
 
 int
 sigclient_listkeys(struct sigclient *c, struct signer_keyinfo **keys,
-    size_t *nkeys)
+		   size_t *nkeys)
 {
 	struct buf *rep = NULL;
 	struct signer_keyinfo *k = NULL;
@@ -269,8 +269,8 @@ out:
 
 int
 sigclient_sign(struct sigclient *c, const uint8_t id[SIGNER_KEYID_LEN],
-    uint8_t kind, uint8_t digest, const uint8_t *data, size_t datalen,
-    uint8_t **sig, size_t *siglen)
+	       uint8_t kind, uint8_t digest, const uint8_t *data,
+	       size_t datalen, uint8_t **sig, size_t *siglen)
 {
 	struct buf *req = NULL, *rep = NULL;
 	uint8_t *s = NULL;
@@ -301,8 +301,8 @@ out:
 }
 
 int
-sigclient_gen_wrapped(struct sigclient *c, uint8_t keytype,
-    uint8_t **wrapped, size_t *wrappedlen, uint8_t **spki, size_t *spkilen)
+sigclient_gen_wrapped(struct sigclient *c, uint8_t keytype, uint8_t **wrapped,
+		      size_t *wrappedlen, uint8_t **spki, size_t *spkilen)
 {
 	struct buf *req = NULL, *rep = NULL;
 	uint8_t *w = NULL, *pk = NULL;
@@ -335,9 +335,11 @@ out:
 
 int
 sigclient_export_wrapped(struct sigclient *c, const uint8_t *wrapped,
-    size_t wrappedlen, uint8_t format, const char *passphrase,
-    const uint8_t *cert, size_t certlen, const uint8_t *const *chain,
-    const size_t *chainlens, size_t nchain, uint8_t **out, size_t *outlen)
+			 size_t wrappedlen, uint8_t format,
+			 const char *passphrase, const uint8_t *cert,
+			 size_t certlen, const uint8_t *const *chain,
+			 const size_t *chainlens, size_t nchain, uint8_t **out,
+			 size_t *outlen)
 {
 	struct buf *req = NULL, *rep = NULL;
 	uint8_t *o = NULL;
@@ -368,6 +370,6 @@ sigclient_export_wrapped(struct sigclient *c, const uint8_t *wrapped,
 out:
 	freezero(o, olen);
 	buf_free(rep);
-	buf_free(req);	/* wipes the passphrase */
+	buf_free(req); /* wipes the passphrase */
 	return r;
 }

@@ -35,14 +35,14 @@ enum signer_keytype {
 /* Usage policy recorded with a key when it is generated. */
 enum signer_usage {
 	SIGNER_USAGE_CA = 1,	/* certificates and CRLs of one issuer */
-	SIGNER_USAGE_OTHER = 2,	/* certification requests only */
+	SIGNER_USAGE_OTHER = 2, /* certification requests only */
 };
 
 /* What a SIGN request carries. */
 enum signer_sign_kind {
-	SIGNER_SIGN_TBSCERT = 1,	/* TBSCertificate, RFC 5280 4.1 */
-	SIGNER_SIGN_TBSCRL = 2,		/* TBSCertList, RFC 5280 5.1 */
-	SIGNER_SIGN_CRI = 3,		/* CertificationRequestInfo, RFC 2986 */
+	SIGNER_SIGN_TBSCERT = 1, /* TBSCertificate, RFC 5280 4.1 */
+	SIGNER_SIGN_TBSCRL = 2,	 /* TBSCertList, RFC 5280 5.1 */
+	SIGNER_SIGN_CRI = 3,	 /* CertificationRequestInfo, RFC 2986 */
 };
 
 /* Digest for a CertificationRequestInfo (the others name their own). */

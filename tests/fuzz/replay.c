@@ -47,8 +47,8 @@ replay_file(const char *path)
 int
 main(int argc, char **argv)
 {
-	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
-						   argv[0];
+	const char *prog =
+		strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const char *dir = getenv("FUZZ_CORPUS");
 	struct dirent **names;
 	char path[4096];
@@ -67,12 +67,12 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		if (names[i]->d_name[0] != '.') {
 			snprintf(path, sizeof(path), "%s/%s", dir,
-			    names[i]->d_name);
+				 names[i]->d_name);
 			if ((r = replay_file(path)) < 0) {
 				fprintf(stderr, "%s: cannot read %s\n", prog,
-				    path);
+					path);
 				printf("%s: %u passed, 1 failed\n", prog,
-				    count);
+				       count);
 				return 1;
 			}
 			count += (unsigned)r;

@@ -8,8 +8,8 @@
 #include "harness.h"
 
 int
-test_add_suite(const char *name, CU_InitializeFunc init,
-    CU_CleanupFunc cleanup, CU_TestInfo *tests)
+test_add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc cleanup,
+	       CU_TestInfo *tests)
 {
 	CU_pSuite s;
 	size_t i;
@@ -25,8 +25,8 @@ test_add_suite(const char *name, CU_InitializeFunc init,
 int
 main(int argc, char **argv)
 {
-	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
-						   argv[0];
+	const char *prog =
+		strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	unsigned passed, failed, sfailed;
 	int r;
 

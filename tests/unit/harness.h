@@ -18,6 +18,6 @@ int test_suites(void);
 
 /* Adds a suite with its tests from a NULL-terminated CU_TestInfo array. */
 int test_add_suite(const char *name, CU_InitializeFunc init,
-    CU_CleanupFunc cleanup, CU_TestInfo *tests);
+		   CU_CleanupFunc cleanup, CU_TestInfo *tests);
 
 #endif

@@ -73,7 +73,7 @@ test_buf_cstring_refuses_nul(void)
 static void
 test_buf_truncated(void)
 {
-	static const uint8_t short_string[] = { 0, 0, 0, 10, 'a', 'b' };
+	static const uint8_t short_string[] = {0, 0, 0, 10, 'a', 'b'};
 	struct buf *b = buf_from(short_string, sizeof(short_string));
 	const uint8_t *p;
 	uint64_t v;
@@ -94,7 +94,7 @@ static void
 test_buf_max_size(void)
 {
 	struct buf *b = buf_new(16);
-	uint8_t x[17] = { 0 };
+	uint8_t x[17] = {0};
 
 	CU_ASSERT_FATAL(b != NULL);
 	CU_ASSERT_EQUAL(buf_put(b, x, 17), EST_E_TOOBIG);
@@ -112,7 +112,7 @@ test_buf_max_size(void)
 static void
 test_frame_parse(void)
 {
-	uint8_t msg[] = { 0, 0, 0, 4, 1, 0x05, 'h', 'i', 0xff };
+	uint8_t msg[] = {0, 0, 0, 4, 1, 0x05, 'h', 'i', 0xff};
 	struct frame f;
 	size_t consumed = 0;
 
@@ -125,26 +125,26 @@ test_frame_parse(void)
 	/* Every proper prefix is incomplete, not an error. */
 	for (size_t i = 0; i < 8; i++)
 		CU_ASSERT_EQUAL(frame_parse(msg, i, &f, &consumed),
-		    EST_E_TRUNCATED);
+				EST_E_TRUNCATED);
 }
 
 static void
 test_frame_length_limits(void)
 {
-	uint8_t big[6] = { 0, 0x40, 0, 1, 1, 1 };	/* 4 MiB + 1 */
-	uint8_t small[6] = { 0, 0, 0, 1, 1, 1 };	/* below version+type */
+	uint8_t big[6] = {0, 0x40, 0, 1, 1, 1}; /* 4 MiB + 1 */
+	uint8_t small[6] = {0, 0, 0, 1, 1, 1};	/* below version+type */
 	uint8_t max[4];
 	struct frame f;
 	size_t consumed;
 
 	CU_ASSERT_EQUAL(frame_parse(big, sizeof(big), &f, &consumed),
-	    EST_E_TOOBIG);
+			EST_E_TOOBIG);
 	CU_ASSERT_EQUAL(frame_parse(small, sizeof(small), &f, &consumed),
-	    EST_E_INVAL);
+			EST_E_INVAL);
 	/* Exactly the maximum is allowed: only more bytes are missing. */
 	put_be32(max, FRAME_MAX);
 	CU_ASSERT_EQUAL(frame_parse(max, sizeof(max), &f, &consumed),
-	    EST_E_TRUNCATED);
+			EST_E_TRUNCATED);
 }
 
 static void
@@ -244,17 +244,17 @@ test_conf_errors_name_the_line(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		CU_ASSERT_FATAL(write_conf(bad[i]) == 0);
-		CU_ASSERT_EQUAL(estuary_conf_load(conf_path, &c, err,
-					sizeof(err)),
-		    EST_E_CONFIG);
+		CU_ASSERT_EQUAL(
+			estuary_conf_load(conf_path, &c, err, sizeof(err)),
+			EST_E_CONFIG);
 		unlink(conf_path);
 		CU_ASSERT_PTR_NULL(c);
 		CU_ASSERT(strstr(err, conf_path) != NULL);
 		CU_ASSERT(strchr(err, ':') != NULL);
 	}
-	CU_ASSERT_EQUAL(estuary_conf_load("/nonexistent/estuary.conf", &c,
-			    err, sizeof(err)),
-	    EST_E_CONFIG);
+	CU_ASSERT_EQUAL(estuary_conf_load("/nonexistent/estuary.conf", &c, err,
+					  sizeof(err)),
+			EST_E_CONFIG);
 }
 
 static void
@@ -274,7 +274,7 @@ test_err_table(void)
 static void
 test_hex(void)
 {
-	uint8_t in[] = { 0x00, 0x7f, 0xab, 0xff }, out[4];
+	uint8_t in[] = {0x00, 0x7f, 0xab, 0xff}, out[4];
 	char hex[9];
 
 	hex_encode(in, sizeof(in), hex);
@@ -291,28 +291,27 @@ int
 test_suites(void)
 {
 	static CU_TestInfo buf_tests[] = {
-		{ "values round-trip big-endian", test_buf_roundtrip },
-		{ "C strings refuse embedded NUL", test_buf_cstring_refuses_nul },
-		{ "short input is truncated, not read past",
-		    test_buf_truncated },
-		{ "maximum size is enforced", test_buf_max_size },
+		{"values round-trip big-endian", test_buf_roundtrip},
+		{"C strings refuse embedded NUL", test_buf_cstring_refuses_nul},
+		{"short input is truncated, not read past", test_buf_truncated},
+		{"maximum size is enforced", test_buf_max_size},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo frame_tests[] = {
-		{ "a frame parses and prefixes are incomplete",
-		    test_frame_parse },
-		{ "length prefix limits", test_frame_length_limits },
-		{ "frames over a socketpair", test_frame_socket_roundtrip },
+		{"a frame parses and prefixes are incomplete",
+		 test_frame_parse},
+		{"length prefix limits", test_frame_length_limits},
+		{"frames over a socketpair", test_frame_socket_roundtrip},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo conf_tests[] = {
-		{ "configuration loads with defaults", test_conf_load },
-		{ "errors name file and line", test_conf_errors_name_the_line },
+		{"configuration loads with defaults", test_conf_load},
+		{"errors name file and line", test_conf_errors_name_the_line},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo misc_tests[] = {
-		{ "error table maps to HTTP", test_err_table },
-		{ "hex and constant-time compare", test_hex },
+		{"error table maps to HTTP", test_err_table},
+		{"hex and constant-time compare", test_hex},
 		CU_TEST_INFO_NULL,
 	};
 	int r;
