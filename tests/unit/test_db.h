@@ -1,0 +1,26 @@
+/* Shared by the files of unit/test_db (see test_db.c). */
+#ifndef ESTUARY_TEST_DB_H
+#define ESTUARY_TEST_DB_H
+
+struct conf;
+struct db;
+struct db_stmt_def;
+
+/* Set up by the "migrate" and "grants" suites, closed by the last one. */
+extern struct conf *tdb_conf;
+extern struct db *tdb_admin; /* estuary_admin */
+extern struct db *tdb_app;   /* estuary_app */
+/* $ESTUARY_MIGRATIONS: the db/ directory of the source tree. */
+extern const char *tdb_migrations;
+
+/* db_exec without parameters or results. */
+int tdb_exec(struct db *db, const struct db_stmt_def *def);
+
+/* Registers the suite of test_dbgrants.c (the accounts' rights). */
+int tdb_grant_suites(void);
+/* Registers the suite of test_dbq.c (domain queries, report views). */
+int tdb_query_suites(void);
+/* Registers the suite of test_dbbind.c (values, results, transactions). */
+int tdb_bind_suites(void);
+
+#endif
