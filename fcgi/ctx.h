@@ -1,0 +1,35 @@
+/*
+ * What a handler works with besides its request: the configuration, the
+ * program's shared state, the route captures, and the worker thread's own
+ * database and signer connections.  Each worker thread has one struct hctx
+ * for its whole life; the connections are opened on first use and dropped
+ * after a failure, so the next request reconnects.
+ */
+#ifndef ESTUARY_CTX_H
+#define ESTUARY_CTX_H
+
+struct conf;
+struct db;
+struct route_match;
+struct sigclient;
+
+struct hctx {
+	const struct conf *conf;
+	void *state;			 /* from app->init; shared by threads */
+	const struct route_match *match; /* captures of this request */
+	struct db *db;			 /* use ctx_db() */
+	struct sigclient *sig;		 /* use ctx_signer() */
+};
+
+/* The thread's database connection (DB_ROLE_APP); EST_E_DB when down. */
+int ctx_db(struct hctx *c, struct db **out);
+/* The thread's signer connection; EST_E_SIGNER when down. */
+int ctx_signer(struct hctx *c, struct sigclient **out);
+void ctx_drop_db(struct hctx *c);
+void ctx_drop_signer(struct hctx *c);
+/* Drops the connection that err (a handler's result) points at. */
+void ctx_after_error(struct hctx *c, int err);
+/* Closes both connections. */
+void ctx_close(struct hctx *c);
+
+#endif
