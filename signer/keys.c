@@ -1,0 +1,714 @@
+/*
+ * Key pairs in the token and their cache (keys.h).  Reads take a shared
+ * lock; only a cache miss, a scan or a new key takes it exclusively, so
+ * signatures on different connections never wait for each other here.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+
+#include "err.h"
+#include "keys.h"
+#include "log.h"
+#include "profile.h"
+#include "tbs.h"
+#include "util.h"
+
+struct keystore {
+	struct p11 *p11;
+	unsigned key_types;
+	pthread_rwlock_t lock;
+	struct key **all; /* every entry ever made, for freeing */
+	size_t nall, capall;
+	struct key **tab; /* open addressing by id; power of two */
+	size_t tabsize, ntab;
+	pthread_mutex_t genlock;
+	char **pending; /* labels being generated right now */
+	size_t npending;
+};
+
+/* DER of the named-curve OIDs, as CKA_EC_PARAMS holds them. */
+static const uint8_t oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+				   0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t oid_p384[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+
+int
+keys_valid_label(const uint8_t *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > SIGNER_LABEL_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		      s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static void
+key_free(struct key *k)
+{
+	if (k == NULL)
+		return;
+	free(k->subject);
+	free(k->spki);
+	free(k);
+}
+
+int
+keys_new(struct p11 *p11, unsigned key_types, struct keystore **out)
+{
+	struct keystore *ks;
+
+	if ((ks = calloc(1, sizeof(*ks))) == NULL)
+		return EST_E_NOMEM;
+	ks->tabsize = 64;
+	if ((ks->tab = calloc(ks->tabsize, sizeof(*ks->tab))) == NULL) {
+		free(ks);
+		return EST_E_NOMEM;
+	}
+	ks->p11 = p11;
+	ks->key_types = key_types;
+	pthread_rwlock_init(&ks->lock, NULL);
+	pthread_mutex_init(&ks->genlock, NULL);
+	*out = ks;
+	return 0;
+}
+
+void
+keys_free(struct keystore *ks)
+{
+	size_t i;
+
+	if (ks == NULL)
+		return;
+	for (i = 0; i < ks->nall; i++)
+		key_free(ks->all[i]);
+	for (i = 0; i < ks->npending; i++)
+		free(ks->pending[i]);
+	free(ks->pending);
+	free(ks->all);
+	free(ks->tab);
+	pthread_rwlock_destroy(&ks->lock);
+	pthread_mutex_destroy(&ks->genlock);
+	free(ks);
+}
+
+static size_t
+slot_of(const uint8_t id[SIGNER_KEYID_LEN], size_t size)
+{
+	uint64_t h;
+
+	/* Ids are random, so their first octets are a good hash. */
+	memcpy(&h, id, sizeof(h));
+	return (size_t)h & (size - 1);
+}
+
+/* The table slot holding id, or the empty slot where it would go. */
+static size_t
+probe(struct key **tab, size_t size, const uint8_t id[SIGNER_KEYID_LEN])
+{
+	size_t i = slot_of(id, size);
+
+	while (tab[i] != NULL && memcmp(tab[i]->id, id, SIGNER_KEYID_LEN))
+		i = (i + 1) & (size - 1);
+	return i;
+}
+
+/* Looks id up; the caller holds the lock. */
+static struct key *
+lookup(struct keystore *ks, const uint8_t id[SIGNER_KEYID_LEN])
+{
+	return ks->tab[probe(ks->tab, ks->tabsize, id)];
+}
+
+/* Inserts or replaces the entry for k->id; the caller holds it write. */
+static int
+insert(struct keystore *ks, struct key *k)
+{
+	struct key **tab, **all;
+	size_t i, size;
+
+	if (ks->nall == ks->capall) {
+		size = ks->capall ? ks->capall * 2 : 16;
+		if ((all = reallocarray(ks->all, size, sizeof(*all))) == NULL)
+			return EST_E_NOMEM;
+		ks->all = all;
+		ks->capall = size;
+	}
+	if ((ks->ntab + 1) * 2 > ks->tabsize) {
+		size = ks->tabsize * 2;
+		if ((tab = calloc(size, sizeof(*tab))) == NULL)
+			return EST_E_NOMEM;
+		for (i = 0; i < ks->tabsize; i++)
+			if (ks->tab[i] != NULL)
+				tab[probe(tab, size, ks->tab[i]->id)] =
+					ks->tab[i];
+		free(ks->tab);
+		ks->tab = tab;
+		ks->tabsize = size;
+	}
+	i = probe(ks->tab, ks->tabsize, k->id);
+	/* A replaced (gone) entry stays in all[]: someone may hold it. */
+	if (ks->tab[i] == NULL)
+		ks->ntab++;
+	ks->tab[i] = k;
+	ks->all[ks->nall++] = k;
+	return 0;
+}
+
+int
+keys_spki_ec(uint8_t keytype, const uint8_t *point, size_t pointlen,
+	     uint8_t **spki, size_t *spkilen)
+{
+	const char *group = keytype == SIGNER_KEY_EC_P256 ? "P-256" : "P-384";
+	size_t field = keytype == SIGNER_KEY_EC_P256 ? 32 : 48;
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	uint8_t *der = NULL;
+	int len, r = EST_E_CRYPTO;
+
+	/*
+	 * PKCS#11 2.40 says CKA_EC_POINT is a DER OCTET STRING; some
+	 * modules return the bare point.  The lengths tell them apart.
+	 */
+	if (pointlen == 2 * field + 3 && point[0] == 0x04 &&
+	    point[1] == 2 * field + 1) {
+		point += 2;
+		pointlen -= 2;
+	}
+	if (pointlen != 2 * field + 1 || point[0] != 0x04)
+		return EST_E_HSM;
+	params[0] = OSSL_PARAM_construct_utf8_string(
+		OSSL_PKEY_PARAM_GROUP_NAME, (char *)(uintptr_t)group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(
+		OSSL_PKEY_PARAM_PUB_KEY, (void *)(uintptr_t)point, pointlen);
+	params[2] = OSSL_PARAM_construct_end();
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
+	    (len = i2d_PUBKEY(pkey, &der)) <= 0)
+		goto out;
+	*spki = der;
+	*spkilen = (size_t)len;
+	der = NULL;
+	r = 0;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+int
+keys_spki_rsa(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen,
+	      uint8_t **spki, size_t *spkilen)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *bn = NULL, *be = NULL;
+	uint8_t *der = NULL;
+	int len, r = EST_E_CRYPTO;
+
+	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
+	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
+	    (len = i2d_PUBKEY(pkey, &der)) <= 0)
+		goto out;
+	*spki = der;
+	*spkilen = (size_t)len;
+	der = NULL;
+	r = 0;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn);
+	BN_free(be);
+	return r;
+}
+
+/* The key type of an EC public key object, from CKA_EC_PARAMS. */
+static int
+ec_type(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub,
+	uint8_t *keytype, uint8_t **spki, size_t *spkilen)
+{
+	uint8_t *params = NULL, *point = NULL;
+	size_t plen = 0, ptlen = 0;
+	int r;
+
+	if ((r = p11_get_attr(ks->p11, s, pub, CKA_EC_PARAMS, &params,
+			      &plen)) != 0 ||
+	    (r = p11_get_attr(ks->p11, s, pub, CKA_EC_POINT, &point, &ptlen)) !=
+		    0)
+		goto out;
+	if (plen == sizeof(oid_p256) && !memcmp(params, oid_p256, plen))
+		*keytype = SIGNER_KEY_EC_P256;
+	else if (plen == sizeof(oid_p384) && !memcmp(params, oid_p384, plen))
+		*keytype = SIGNER_KEY_EC_P384;
+	else {
+		r = EST_E_BADALG;
+		goto out;
+	}
+	r = keys_spki_ec(*keytype, point, ptlen, spki, spkilen);
+out:
+	free(params);
+	free(point);
+	return r;
+}
+
+static int
+rsa_type(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub,
+	 uint8_t *keytype, uint8_t **spki, size_t *spkilen)
+{
+	uint8_t *n = NULL, *e = NULL, *np;
+	size_t nlen = 0, elen = 0;
+	int r;
+
+	if ((r = p11_get_attr(ks->p11, s, pub, CKA_MODULUS, &n, &nlen)) != 0 ||
+	    (r = p11_get_attr(ks->p11, s, pub, CKA_PUBLIC_EXPONENT, &e,
+			      &elen)) != 0)
+		goto out;
+	for (np = n; nlen > 0 && *np == 0; np++)
+		nlen--;
+	if (nlen == 256 && (np[0] & 0x80))
+		*keytype = SIGNER_KEY_RSA_2048;
+	else if (nlen == 384 && (np[0] & 0x80))
+		*keytype = SIGNER_KEY_RSA_3072;
+	else if (nlen == 512 && (np[0] & 0x80))
+		*keytype = SIGNER_KEY_RSA_4096;
+	else {
+		r = EST_E_BADALG;
+		goto out;
+	}
+	r = keys_spki_rsa(np, nlen, e, elen, spki, spkilen);
+out:
+	free(n);
+	free(e);
+	return r;
+}
+
+/*
+ * Builds the cache entry of the key pair whose private key is priv.
+ * EST_E_NOTFOUND when the objects are not an estuary key pair.
+ */
+static int
+load_pair(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
+	  struct key **out)
+{
+	CK_OBJECT_CLASS pubclass = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE kt = 0;
+	CK_ATTRIBUTE ktattr = {CKA_KEY_TYPE, &kt, sizeof(kt)};
+	CK_ATTRIBUTE tmpl[2];
+	uint8_t *id = NULL, *label = NULL, *subject = NULL;
+	size_t idlen = 0, labellen = 0, subjectlen = 0;
+	struct key *k = NULL;
+	int r;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return EST_E_NOMEM;
+	k->priv = priv;
+	if ((r = p11_get_attr(ks->p11, s, priv, CKA_ID, &id, &idlen)) != 0 ||
+	    (r = p11_get_attr(ks->p11, s, priv, CKA_LABEL, &label,
+			      &labellen)) != 0)
+		goto out;
+	if (idlen != SIGNER_KEYID_LEN || !keys_valid_label(label, labellen)) {
+		r = EST_E_NOTFOUND;
+		goto out;
+	}
+	memcpy(k->id, id, SIGNER_KEYID_LEN);
+	memcpy(k->label, label, labellen);
+	k->label[labellen] = '\0';
+	r = p11_get_attr(ks->p11, s, priv, CKA_SUBJECT, &subject, &subjectlen);
+	if (r != 0 && r != EST_E_NOTFOUND)
+		goto out;
+	if (r == 0 && subjectlen > 0) {
+		if (tbs_check_subject(subject, subjectlen) != 0) {
+			r = EST_E_NOTFOUND;
+			goto out;
+		}
+		k->usage = SIGNER_USAGE_CA;
+		k->subject = subject;
+		k->subjectlen = subjectlen;
+		subject = NULL;
+	} else
+		k->usage = SIGNER_USAGE_OTHER;
+	if (ks->p11->f->C_GetAttributeValue(s, priv, &ktattr, 1) != CKR_OK) {
+		r = EST_E_NOTFOUND;
+		goto out;
+	}
+	tmpl[0] = (CK_ATTRIBUTE){CKA_CLASS, &pubclass, sizeof(pubclass)};
+	tmpl[1] = (CK_ATTRIBUTE){CKA_ID, k->id, SIGNER_KEYID_LEN};
+	if ((r = p11_find_one(ks->p11, s, tmpl, 2, &k->pub)) != 0)
+		goto out;
+	if (kt == CKK_EC)
+		r = ec_type(ks, s, k->pub, &k->keytype, &k->spki, &k->spkilen);
+	else if (kt == CKK_RSA)
+		r = rsa_type(ks, s, k->pub, &k->keytype, &k->spki, &k->spkilen);
+	else
+		r = EST_E_NOTFOUND;
+	if (r == EST_E_BADALG)
+		r = EST_E_NOTFOUND;
+	if (r != 0)
+		goto out;
+	*out = k;
+	k = NULL;
+out:
+	key_free(k);
+	free(id);
+	free(label);
+	free(subject);
+	return r;
+}
+
+int
+keys_get(struct keystore *ks, CK_SESSION_HANDLE s,
+	 const uint8_t id[SIGNER_KEYID_LEN], const struct key **out)
+{
+	CK_OBJECT_CLASS privclass = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[2] = {
+		{CKA_CLASS, &privclass, sizeof(privclass)},
+		{CKA_ID, (void *)(uintptr_t)id, SIGNER_KEYID_LEN},
+	};
+	CK_OBJECT_HANDLE priv;
+	struct key *k, *nk = NULL;
+	int r;
+
+	pthread_rwlock_rdlock(&ks->lock);
+	k = lookup(ks, id);
+	if (k != NULL && !k->gone) {
+		pthread_rwlock_unlock(&ks->lock);
+		*out = k;
+		return 0;
+	}
+	pthread_rwlock_unlock(&ks->lock);
+	/* Not cached: perhaps made by another signer on the same token. */
+	if ((r = p11_find_one(ks->p11, s, tmpl, 2, &priv)) != 0 ||
+	    (r = load_pair(ks, s, priv, &nk)) != 0)
+		return r;
+	pthread_rwlock_wrlock(&ks->lock);
+	k = lookup(ks, id);
+	if (k != NULL && !k->gone) {
+		/* Another thread got there first. */
+		pthread_rwlock_unlock(&ks->lock);
+		key_free(nk);
+		*out = k;
+		return 0;
+	}
+	if ((r = insert(ks, nk)) != 0) {
+		pthread_rwlock_unlock(&ks->lock);
+		key_free(nk);
+		return r;
+	}
+	pthread_rwlock_unlock(&ks->lock);
+	*out = nk;
+	return 0;
+}
+
+void
+keys_forget(struct keystore *ks, const struct key *k)
+{
+	struct key *e;
+
+	pthread_rwlock_wrlock(&ks->lock);
+	if ((e = lookup(ks, k->id)) == k)
+		e->gone = 1;
+	pthread_rwlock_unlock(&ks->lock);
+}
+
+static int
+cmp_label(const void *a, const void *b)
+{
+	const struct key *const *ka = a, *const *kb = b;
+
+	return strcmp((*ka)->label, (*kb)->label);
+}
+
+int
+keys_scan(struct keystore *ks, CK_SESSION_HANDLE s, const struct key ***out,
+	  size_t *n)
+{
+	CK_OBJECT_CLASS privclass = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[1] = {{CKA_CLASS, &privclass, sizeof(privclass)}};
+	CK_OBJECT_HANDLE *objs = NULL;
+	const struct key **list = NULL;
+	struct key *k, **seen = NULL;
+	size_t nobjs = 0, nseen = 0, i, j;
+	int r;
+
+	if ((r = p11_find_all(ks->p11, s, tmpl, 1, &objs, &nobjs)) != 0)
+		return r;
+	if ((seen = calloc(nobjs ? nobjs : 1, sizeof(*seen))) == NULL) {
+		r = EST_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < nobjs; i++) {
+		k = NULL;
+		if ((r = load_pair(ks, s, objs[i], &k)) == EST_E_NOTFOUND)
+			continue; /* not one of ours */
+		if (r != 0) {
+			for (j = 0; j < nseen; j++)
+				key_free(seen[j]);
+			goto out;
+		}
+		seen[nseen++] = k;
+	}
+	pthread_rwlock_wrlock(&ks->lock);
+	/* Entries the token no longer holds are gone. */
+	for (i = 0; i < ks->tabsize; i++) {
+		if (ks->tab[i] == NULL)
+			continue;
+		for (j = 0; j < nseen; j++)
+			if (!memcmp(seen[j]->id, ks->tab[i]->id,
+				    SIGNER_KEYID_LEN))
+				break;
+		if (j == nseen)
+			ks->tab[i]->gone = 1;
+	}
+	for (j = 0; j < nseen; j++) {
+		k = lookup(ks, seen[j]->id);
+		if (k != NULL && !k->gone && k->priv == seen[j]->priv) {
+			key_free(seen[j]);
+			seen[j] = k;
+			continue;
+		}
+		if ((r = insert(ks, seen[j])) != 0) {
+			pthread_rwlock_unlock(&ks->lock);
+			for (i = j; i < nseen; i++)
+				key_free(seen[i]);
+			goto out;
+		}
+	}
+	pthread_rwlock_unlock(&ks->lock);
+	if (out != NULL) {
+		if ((list = calloc(nseen ? nseen : 1, sizeof(*list))) == NULL) {
+			r = EST_E_NOMEM;
+			goto out;
+		}
+		for (j = 0; j < nseen; j++)
+			list[j] = seen[j];
+		qsort(list, nseen, sizeof(*list), cmp_label);
+		*out = list;
+		*n = nseen;
+	}
+	r = 0;
+out:
+	free(seen);
+	free(objs);
+	return r;
+}
+
+/*
+ * Reserves label for a generation in progress; the token itself, not the
+ * cache, then says whether the label is taken (label_in_token).
+ */
+static int
+reserve_label(struct keystore *ks, const char *label)
+{
+	char **p, *copy;
+	size_t i;
+	int r = 0;
+
+	if (strcmp(label, KEYS_WRAP_LABEL) == 0)
+		return EST_E_EXISTS;
+	pthread_mutex_lock(&ks->genlock);
+	for (i = 0; i < ks->npending; i++)
+		if (strcmp(ks->pending[i], label) == 0) {
+			r = EST_E_EXISTS;
+			goto out;
+		}
+	if ((copy = strdup(label)) == NULL ||
+	    (p = reallocarray(ks->pending, ks->npending + 1, sizeof(*p))) ==
+		    NULL) {
+		free(copy);
+		r = EST_E_NOMEM;
+		goto out;
+	}
+	ks->pending = p;
+	ks->pending[ks->npending++] = copy;
+out:
+	pthread_mutex_unlock(&ks->genlock);
+	return r;
+}
+
+static void
+release_label(struct keystore *ks, const char *label)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ks->genlock);
+	for (i = 0; i < ks->npending; i++)
+		if (strcmp(ks->pending[i], label) == 0) {
+			free(ks->pending[i]);
+			ks->pending[i] = ks->pending[--ks->npending];
+			break;
+		}
+	pthread_mutex_unlock(&ks->genlock);
+}
+
+/* Whether any object in the token already carries label. */
+static int
+label_in_token(struct keystore *ks, CK_SESSION_HANDLE s, const char *label)
+{
+	CK_ATTRIBUTE tmpl[1] = {
+		{CKA_LABEL, (void *)(uintptr_t)label, strlen(label)}};
+	CK_OBJECT_HANDLE *objs = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = p11_find_all(ks->p11, s, tmpl, 1, &objs, &n)) != 0)
+		return r;
+	free(objs);
+	return n > 0 ? EST_E_EXISTS : 0;
+}
+
+static int
+generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *label,
+	 uint8_t keytype, const uint8_t *subject, size_t subjectlen,
+	 const uint8_t id[SIGNER_KEYID_LEN], CK_OBJECT_HANDLE *pub,
+	 CK_OBJECT_HANDLE *priv)
+{
+	static const CK_ULONG bits[] = {[SIGNER_KEY_RSA_2048] = 2048,
+					[SIGNER_KEY_RSA_3072] = 3072,
+					[SIGNER_KEY_RSA_4096] = 4096};
+	static const uint8_t f4[] = {0x01, 0x00, 0x01};
+	CK_OBJECT_CLASS pubc = CKO_PUBLIC_KEY, privc = CKO_PRIVATE_KEY;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	int ec = keytype == SIGNER_KEY_EC_P256 || keytype == SIGNER_KEY_EC_P384;
+	CK_KEY_TYPE kt = ec ? CKK_EC : CKK_RSA;
+	CK_ULONG modbits = ec ? 0 : bits[keytype];
+	CK_MECHANISM mech = {
+		ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	size_t llen = strlen(label);
+	CK_ATTRIBUTE pubt[10] = {
+		{CKA_CLASS, &pubc, sizeof(pubc)},
+		{CKA_KEY_TYPE, &kt, sizeof(kt)},
+		{CKA_TOKEN, &yes, sizeof(yes)},
+		{CKA_PRIVATE, &no, sizeof(no)},
+		{CKA_VERIFY, &yes, sizeof(yes)},
+		{CKA_ENCRYPT, &no, sizeof(no)},
+		{CKA_ID, (void *)(uintptr_t)id, SIGNER_KEYID_LEN},
+		{CKA_LABEL, (void *)(uintptr_t)label, llen},
+	};
+	CK_ATTRIBUTE privt[12] = {
+		{CKA_CLASS, &privc, sizeof(privc)},
+		{CKA_KEY_TYPE, &kt, sizeof(kt)},
+		{CKA_TOKEN, &yes, sizeof(yes)},
+		{CKA_PRIVATE, &yes, sizeof(yes)},
+		{CKA_SENSITIVE, &yes, sizeof(yes)},
+		{CKA_EXTRACTABLE, &no, sizeof(no)},
+		{CKA_SIGN, &yes, sizeof(yes)},
+		{CKA_DECRYPT, &no, sizeof(no)},
+		{CKA_DERIVE, &no, sizeof(no)},
+		{CKA_ID, (void *)(uintptr_t)id, SIGNER_KEYID_LEN},
+		{CKA_LABEL, (void *)(uintptr_t)label, llen},
+	};
+	CK_ULONG npub = 8, npriv = 11;
+	CK_RV rv;
+
+	if (keytype == SIGNER_KEY_EC_P256)
+		pubt[npub++] = (CK_ATTRIBUTE){CKA_EC_PARAMS,
+					      (void *)(uintptr_t)oid_p256,
+					      sizeof(oid_p256)};
+	else if (keytype == SIGNER_KEY_EC_P384)
+		pubt[npub++] = (CK_ATTRIBUTE){CKA_EC_PARAMS,
+					      (void *)(uintptr_t)oid_p384,
+					      sizeof(oid_p384)};
+	else {
+		pubt[npub++] = (CK_ATTRIBUTE){CKA_MODULUS_BITS, &modbits,
+					      sizeof(modbits)};
+		pubt[npub++] = (CK_ATTRIBUTE){
+			CKA_PUBLIC_EXPONENT, (void *)(uintptr_t)f4, sizeof(f4)};
+	}
+	if (subjectlen > 0)
+		privt[npriv++] = (CK_ATTRIBUTE){
+			CKA_SUBJECT, (void *)(uintptr_t)subject, subjectlen};
+	rv = ks->p11->f->C_GenerateKeyPair(s, &mech, pubt, npub, privt, npriv,
+					   pub, priv);
+	if (rv != CKR_OK) {
+		log_err("C_GenerateKeyPair (%s): %s", keytype_name(keytype),
+			p11_rv_name(rv));
+		return p11_err(rv);
+	}
+	return 0;
+}
+
+int
+keys_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *label,
+	      uint8_t keytype, uint8_t usage, const uint8_t *subject,
+	      size_t subjectlen, const struct key **out)
+{
+	uint8_t id[SIGNER_KEYID_LEN];
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	struct key *k = NULL;
+	int r, made = 0;
+
+	if (keytype < SIGNER_KEY_MIN || keytype > SIGNER_KEY_MAX ||
+	    !(ks->key_types & (1U << keytype)))
+		return EST_E_BADALG;
+	if (!keys_valid_label((const uint8_t *)label, strlen(label)) ||
+	    (usage == SIGNER_USAGE_CA) != (subjectlen > 0) ||
+	    (usage != SIGNER_USAGE_CA && usage != SIGNER_USAGE_OTHER))
+		return EST_E_INVAL;
+	if ((r = reserve_label(ks, label)) != 0)
+		return r;
+	if ((r = label_in_token(ks, s, label)) != 0 ||
+	    (r = random_bytes(id, sizeof(id))) != 0 ||
+	    (r = generate(ks, s, label, keytype, subject, subjectlen, id, &pub,
+			  &priv)) != 0)
+		goto out;
+	made = 1;
+	if ((r = load_pair(ks, s, priv, &k)) != 0 || k->pub != pub ||
+	    k->keytype != keytype || k->usage != usage ||
+	    k->subjectlen != subjectlen ||
+	    (subjectlen > 0 && memcmp(k->subject, subject, subjectlen) != 0)) {
+		/*
+		 * A module that drops or shortens attributes (an id cut to
+		 * two octets, no CKA_SUBJECT) makes a pair the signer could
+		 * not recognise again: remove it rather than leave it.
+		 */
+		log_err("key %s reads back differently from how it was made; "
+			"the module does not keep CKA_ID or CKA_SUBJECT as "
+			"given",
+			label);
+		r = EST_E_HSM;
+		goto out;
+	}
+	pthread_rwlock_wrlock(&ks->lock);
+	r = insert(ks, k);
+	pthread_rwlock_unlock(&ks->lock);
+	if (r != 0)
+		goto out;
+	*out = k;
+	k = NULL;
+out:
+	if (r != 0 && made) {
+		ks->p11->f->C_DestroyObject(s, priv);
+		ks->p11->f->C_DestroyObject(s, pub);
+	}
+	key_free(k);
+	release_label(ks, label);
+	return r;
+}
