@@ -338,6 +338,35 @@ make_cert(struct ctl *ctl, struct sigclient *sc, const struct ca_req *q,
 	return 0;
 }
 
+/*
+ * Inserts the CA and its audit row in one transaction.  Should either
+ * fail, the key stays in the token and a later run takes it over (see
+ * make_key()).
+ */
+static int
+insert_ca(struct db *db, const struct db_ca *ca, const struct ca_req *q,
+	  int64_t *caid)
+{
+	const char *after[] = {"name",	   ca->name,  "subject", ca->subject,
+			       "key_type", q->type,   "scope",	 ca->scope,
+			       "parent",   q->parent, "tenant",	 q->tenant,
+			       "org",	   q->org,    NULL};
+	int64_t id = 0;
+	int r;
+
+	if ((r = db_begin(db)) != 0)
+		return r;
+	if ((r = db_ca_insert(db, ca, &id)) == 0 &&
+	    (r = ctl_audit(db, "ca", id, ca->name, ca->tenant_id, ca->org_id,
+			   "create", after)) == 0 &&
+	    (r = db_commit(db)) == 0) {
+		*caid = id;
+		return 0;
+	}
+	db_rollback(db);
+	return r;
+}
+
 /* Inserts the CA; *id is its new row id. */
 static int
 store_ca(struct ctl *ctl, struct db *db, const struct ca_req *q, X509 *cert,
@@ -372,7 +401,7 @@ store_ca(struct ctl *ctl, struct db *db, const struct ca_req *q, X509 *cert,
 	ca.tenant_id = q->tenant_id;
 	ca.org_id = q->org_id;
 	ca.active = 1;
-	if ((r = db_ca_insert(db, &ca, caid)) == EST_E_EXISTS)
+	if ((r = insert_ca(db, &ca, q, caid)) == EST_E_EXISTS)
 		ctl_fail(ctl, "CA '%s' already exists", q->name);
 	else if (r != 0)
 		ctl_fail_err(ctl, r, "cannot store CA '%s'", q->name);

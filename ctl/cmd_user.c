@@ -113,6 +113,34 @@ user_exists(struct ctl *ctl, const char *username, int exists_ok, int pwfile,
 	return 0;
 }
 
+/*
+ * Creates the user and its audit row in one transaction.  The row names
+ * the account and its role, never the password or its hash.
+ */
+static int
+create_user(struct db *db, const char *username, const char *hash,
+	    const char *role, const char *tenant, const char *org, int64_t tid,
+	    int64_t oid, int64_t *id)
+{
+	const char *after[] = {"username", username, "role", role, "tenant",
+			       tenant,	   "org",    org,    NULL};
+	int64_t uid = 0;
+	int r;
+
+	if ((r = db_begin(db)) != 0)
+		return r;
+	if ((r = db_user_create(db, username, hash, role, tid, oid, &uid)) ==
+		    0 &&
+	    (r = ctl_audit(db, "user", uid, username, tid, oid, "create",
+			   after)) == 0 &&
+	    (r = db_commit(db)) == 0) {
+		*id = uid;
+		return 0;
+	}
+	db_rollback(db);
+	return r;
+}
+
 int
 cmd_user_add(struct ctl *ctl, int argc, char **argv)
 {
@@ -166,7 +194,7 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		ctl_fail_err(ctl, r, "cannot hash the password");
 		goto out;
 	}
-	r = db_user_create(db, username, hash, role, tid, oid, &id);
+	r = create_user(db, username, hash, role, tenant, org, tid, oid, &id);
 	if (r == EST_E_EXISTS) {
 		/* Someone else created it in the meantime. */
 		if (db_user_find(db, username, &id) != 0)

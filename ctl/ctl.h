@@ -118,5 +118,19 @@ int cmd_ca_list(struct ctl *, int, char **);
 int cmd_ca_export(struct ctl *, int, char **);
 int cmd_tls_client_ca(struct ctl *, int, char **);
 int cmd_journal_verify(struct ctl *, int, char **);
+int cmd_audit_verify(struct ctl *, int, char **);
+int cmd_audit_list(struct ctl *, int, char **);
+
+/*
+ * Appends the audit row of a change estuaryctl made, inside db's open
+ * transaction (so that the change and its row commit together): actor
+ * "system" named after the invoking OS user, outcome success.  after holds
+ * the new values as key, value string pairs ending with NULL; they become
+ * the details {"after": {...}}, so never pass a secret.  Returns 0 or an
+ * EST_E_* code, printing nothing: the caller rolls back and reports.
+ */
+int ctl_audit(struct db *db, const char *entity, int64_t entity_id,
+	      const char *entity_name, int64_t tenant_id, int64_t org_id,
+	      const char *action, const char *const *after);
 
 #endif

@@ -2,8 +2,9 @@
  * estuaryctl [-c estuary.conf] COMMAND ...
  *
  * The operator's tool: migrations, tenants and users, token keys, CAs, the
- * web server's client-CA file and the signer's journal.  main() picks the
- * configuration file and looks the command up in one table.
+ * web server's client-CA file, the signer's journal and the audit log.
+ * main() picks the configuration file and looks the command up in one
+ * table.
  */
 #include "config.h"
 
@@ -45,6 +46,10 @@ static const struct ctl_cmd commands[] = {
 	 "NAME [--chain] [--format pem|der] [--out FILE]"},
 	{"tls", "client-ca", cmd_tls_client_ca, "[--out FILE] [--reload]"},
 	{"journal", "verify", cmd_journal_verify, "[FILE]"},
+	{"audit", "verify", cmd_audit_verify, ""},
+	{"audit", "list", cmd_audit_list,
+	 "[--limit N] [--since TIME] [--until TIME] [--entity ENTITY] "
+	 "[--csv]"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -20,6 +20,13 @@ REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'estuary_app'@'localhost';
 GRANT SELECT, INSERT ON audit_log TO 'estuary_app'@'localhost';
 GRANT SELECT ON schema_migrations TO 'estuary_app'@'localhost';
 
+-- The audit chain's head (db/006_audit.sql) is a lock and a cache that
+-- verification never trusts.  Appending needs only to lock and move it, so
+-- the account gets SELECT and UPDATE: it can neither remove the head nor
+-- add a second one.
+GRANT SELECT, UPDATE ON audit_head
+	TO 'estuary_app'@'localhost';
+
 -- Report views (db/views-report.sql), for the report endpoints.
 GRANT SELECT ON report_certificates_by_status TO 'estuary_app'@'localhost';
 GRANT SELECT ON report_certificates_by_ca TO 'estuary_app'@'localhost';

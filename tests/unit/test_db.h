@@ -2,6 +2,8 @@
 #ifndef ESTUARY_TEST_DB_H
 #define ESTUARY_TEST_DB_H
 
+#include <stdint.h>
+
 struct conf;
 struct db;
 struct db_stmt_def;
@@ -22,5 +24,15 @@ int tdb_grant_suites(void);
 int tdb_query_suites(void);
 /* Registers the suite of test_dbbind.c (values, results, transactions). */
 int tdb_bind_suites(void);
+/*
+ * Registers the suites of test_dbaudit.c (the hash-chained audit log) and
+ * of test_dbauditq.c (its query and CSV export).
+ */
+int tdb_audit_suites(void);
+int tdb_audit_query_suites(void);
+/* Empties the audit log and resets its head (admin account); 0 or -1. */
+int tdb_audit_reset(void);
+/* The audit head's last id (and hash, when not NULL); UINT64_MAX on error. */
+uint64_t tdb_audit_head(uint8_t *hash);
 
 #endif

@@ -282,6 +282,8 @@ test_app_granted_every_table(void)
 			want = P_SELECT;
 		else if (strcmp(t, "audit_log") == 0)
 			want = P_SELECT | P_INSERT;
+		else if (strcmp(t, "audit_head") == 0)
+			want = P_SELECT | P_UPDATE;
 		else
 			want = P_SELECT | P_INSERT | P_UPDATE | P_DELETE;
 		if ((got = privs_of(privs, t)) != want) {
