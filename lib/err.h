@@ -38,7 +38,10 @@
 	X(UNPROCESSABLE, 422, "validation failed")                             \
 	X(CONFLICT, 409, "conflict")                                           \
 	X(GONE, 410, "gone")                                                   \
-	X(INTERNAL, 500, "internal error")
+	X(INTERNAL, 500, "internal error")                                     \
+	X(PRECONDITION, 412, "precondition failed")                            \
+	X(PRECONDREQ, 428, "precondition required")                            \
+	X(TOOMANY, 429, "too many requests")
 
 #define EST_ERR_ENUM(name, status, msg) EST_E_##name##_IDX,
 enum est_err_index { EST_ERRORS(EST_ERR_ENUM) EST_E_COUNT_IDX };
