@@ -110,6 +110,7 @@ int cmd_db_version(struct ctl *, int, char **);
 int cmd_tenant_add(struct ctl *, int, char **);
 int cmd_org_add(struct ctl *, int, char **);
 int cmd_user_add(struct ctl *, int, char **);
+int cmd_app_add(struct ctl *, int, char **);
 int cmd_token_info(struct ctl *, int, char **);
 int cmd_key_list(struct ctl *, int, char **);
 int cmd_key_generate(struct ctl *, int, char **);

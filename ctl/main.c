@@ -32,6 +32,9 @@ static const struct ctl_cmd commands[] = {
 	{"user", "add", cmd_user_add,
 	 "--username NAME (--admin | --role ROLE [--tenant TENANT "
 	 "[--org ORG]]) [--password-file FILE] [--exists-ok]"},
+	{"app", "add", cmd_app_add,
+	 "--tenant TENANT [--org ORG] --role ROLE --name NAME "
+	 "[--description TEXT] [--expires-days N]"},
 	{"token", "info", cmd_token_info, ""},
 	{"key", "list", cmd_key_list, ""},
 	{"key", "generate", cmd_key_generate,

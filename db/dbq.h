@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct db;
+struct db_result;
 
 /* Roles, as stored in users.role. */
 #define ROLE_ADMIN "admin"
@@ -31,6 +32,137 @@ int db_user_create(struct db *db, const char *username, const char *pwhash,
 		   const char *role, int64_t tenant_id, int64_t org_id,
 		   int64_t *id);
 int db_user_find(struct db *db, const char *username, int64_t *id);
+
+/*
+ * The administration API's view of tenants, organizations and users
+ * (fcgi/api_tenant.c, api_org.c, api_user.c).  Getters and lists return a
+ * struct db_result whose columns are those of the enums below; times are
+ * "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), and updated_at, which changes with
+ * every change of a row, is the version behind the row's ETag.  A getter
+ * with lock set reads the row FOR UPDATE (inside a transaction).  Lists
+ * return at most limit rows with ids above after_id, in id order.
+ * Password hashes never appear in these results.
+ */
+
+/* Filters; 0, NULL or -1 (active) do not filter. */
+struct db_tenant_filter {
+	int64_t scope_id; /* the actor's tenant (perm_list_filter), or 0 */
+	const char *name; /* exact, case-insensitive as the column */
+	const char *name_prefix;
+	const char *name_contains;
+	int active; /* -1 any, 0, 1 */
+};
+
+enum db_tenant_col {
+	DB_TENANT_ID = 0,
+	DB_TENANT_NAME,
+	DB_TENANT_DESCRIPTION,
+	DB_TENANT_ACTIVE,
+	DB_TENANT_CREATED_AT,
+	DB_TENANT_UPDATED_AT,
+	DB_TENANT_NCOLS
+};
+
+int db_tenant_get(struct db *db, int64_t id, int lock, struct db_result **out);
+int db_tenant_list(struct db *db, const struct db_tenant_filter *f,
+		   int64_t after_id, size_t limit, struct db_result **out);
+int db_tenant_update(struct db *db, int64_t id, const char *name,
+		     const char *description);
+int db_tenant_set_active(struct db *db, int64_t id, int active);
+/* EST_E_CONFLICT while organizations, users or other rows refer to it. */
+int db_tenant_delete(struct db *db, int64_t id);
+
+struct db_org_filter {
+	int64_t scope_tenant; /* perm_list_filter: 0 for all */
+	int64_t scope_org;    /* perm_list_filter: 0 for all */
+	int64_t tenant_id;    /* the client's filter */
+	const char *name;
+	const char *name_prefix;
+	const char *name_contains;
+	int active;
+};
+
+enum db_org_col {
+	DB_ORG_ID = 0,
+	DB_ORG_TENANT_ID,
+	DB_ORG_NAME,
+	DB_ORG_DESCRIPTION,
+	DB_ORG_ACTIVE,
+	DB_ORG_CREATED_AT,
+	DB_ORG_UPDATED_AT,
+	DB_ORG_TENANT_ACTIVE, /* the tenant's active flag */
+	DB_ORG_NCOLS
+};
+
+int db_org_get(struct db *db, int64_t id, int lock, struct db_result **out);
+int db_org_list(struct db *db, const struct db_org_filter *f, int64_t after_id,
+		size_t limit, struct db_result **out);
+int db_org_update(struct db *db, int64_t id, const char *name,
+		  const char *description);
+int db_org_set_active(struct db *db, int64_t id, int active);
+/* EST_E_CONFLICT while users or other rows refer to it. */
+int db_org_delete(struct db *db, int64_t id);
+
+struct db_user_filter {
+	int64_t scope_tenant; /* perm_list_filter: 0 for all */
+	int64_t scope_org;
+	int64_t tenant_id;
+	int64_t org_id;
+	const char *role; /* ROLE_* */
+	const char *username;
+	const char *username_contains;
+	int active;
+};
+
+enum db_user_col {
+	DB_USER_ID = 0,
+	DB_USER_USERNAME,
+	DB_USER_FULL_NAME,
+	DB_USER_EMAIL,
+	DB_USER_ROLE,
+	DB_USER_TENANT_ID,
+	DB_USER_ORG_ID,
+	DB_USER_ACTIVE,
+	DB_USER_CERT_FINGERPRINT, /* 32 bytes or NULL */
+	DB_USER_LAST_LOGIN_AT,
+	DB_USER_PASSWORD_CHANGED_AT,
+	DB_USER_CREATED_AT,
+	DB_USER_UPDATED_AT,
+	DB_USER_NCOLS
+};
+
+/* A user as the API writes it; tenant_id and org_id 0 for none. */
+struct db_user_rec {
+	const char *username;
+	const char *full_name; /* NULL for none */
+	const char *email;     /* NULL for none */
+	const char *role;      /* ROLE_* */
+	int64_t tenant_id;
+	int64_t org_id;
+};
+
+int db_user_get(struct db *db, int64_t id, int lock, struct db_result **out);
+int db_user_list(struct db *db, const struct db_user_filter *f,
+		 int64_t after_id, size_t limit, struct db_result **out);
+/* Inserts u with the encoded password hash pwhash; sets *id. */
+int db_user_insert(struct db *db, const struct db_user_rec *u,
+		   const char *pwhash, int64_t *id);
+/* Replaces every field of u (not the password). */
+int db_user_update(struct db *db, int64_t id, const struct db_user_rec *u);
+/*
+ * The user's password hash, locked FOR UPDATE, in a new string (*out,
+ * which the caller frees with freezero_str).
+ */
+int db_user_password_hash(struct db *db, int64_t id, char **out);
+/*
+ * Sets a new password hash: password_changed_at is now (so sessions opened
+ * before it end), failed logins and any lock are cleared.
+ */
+int db_user_set_password(struct db *db, int64_t id, const char *pwhash);
+int db_user_set_active(struct db *db, int64_t id, int active);
+/* fp: 32 bytes, or NULL to unbind; EST_E_EXISTS when another has it. */
+int db_user_set_cert(struct db *db, int64_t id, const uint8_t *fp);
+int db_user_delete(struct db *db, int64_t id);
 
 /* Accessibility scope of shareable entities. */
 #define SCOPE_GLOBAL "global"

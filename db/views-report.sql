@@ -26,17 +26,21 @@ FROM certificates c
 LEFT JOIN tenants t ON t.id = c.tenant_id
 GROUP BY c.tenant_id, t.name, 3;
 
--- Certificates per issuing CA and status.
+-- Certificates per issuing CA, status and tenant of the certificate
+-- (also in db/007_report_views.sql: keep the two identical).
 CREATE OR REPLACE DEFINER = 'estuary_admin'@'localhost'
 	SQL SECURITY DEFINER VIEW report_certificates_by_ca AS
 SELECT c.ca_id AS ca_id,
 	a.name AS ca_name,
 	CASE WHEN c.status = 'active' AND c.not_after < UTC_TIMESTAMP()
 		THEN 'expired' ELSE c.status END AS status,
-	COUNT(*) AS certificates
+	COUNT(*) AS certificates,
+	c.tenant_id AS tenant_id,
+	t.name AS tenant_name
 FROM certificates c
 JOIN cas a ON a.id = c.ca_id
-GROUP BY c.ca_id, a.name, 3;
+LEFT JOIN tenants t ON t.id = c.tenant_id
+GROUP BY c.ca_id, a.name, 3, c.tenant_id, t.name;
 
 -- Active certificates that have not expired yet, with the time left.
 -- "Expiring within 30 days":
@@ -84,22 +88,29 @@ JOIN tenants t ON t.id = d.tenant_id
 JOIN organizations o ON o.id = d.org_id
 GROUP BY d.tenant_id, t.name, d.org_id, o.name, d.mode;
 
--- Devices per device type, in all and per mode.
+-- Devices per device type and tenant of the devices, in all and per
+-- mode.  A global device type used in several tenants has one row per
+-- tenant; a type without devices has one row with zero counts under its
+-- own tenant (NULL for a global type).  Also in db/007_report_views.sql:
+-- keep the two identical.
 CREATE OR REPLACE DEFINER = 'estuary_admin'@'localhost'
 	SQL SECURITY DEFINER VIEW report_devices_by_type AS
 SELECT dt.id AS device_type_id,
 	dt.name AS device_type_name,
-	dt.tenant_id AS tenant_id,
+	COALESCE(d.tenant_id, dt.tenant_id) AS tenant_id,
 	t.name AS tenant_name,
 	COUNT(d.id) AS devices,
 	COALESCE(SUM(d.mode = 'NEW'), 0) AS devices_new,
 	COALESCE(SUM(d.mode = 'FACTORY'), 0) AS devices_factory,
 	COALESCE(SUM(d.mode = 'OPERATIONAL'), 0) AS devices_operational,
-	COALESCE(SUM(d.mode = 'DISABLED'), 0) AS devices_disabled
+	COALESCE(SUM(d.mode = 'DISABLED'), 0) AS devices_disabled,
+	dt.scope AS device_type_scope,
+	dt.tenant_id AS device_type_tenant_id
 FROM device_types dt
-LEFT JOIN tenants t ON t.id = dt.tenant_id
 LEFT JOIN devices d ON d.device_type_id = dt.id
-GROUP BY dt.id, dt.name, dt.tenant_id, t.name;
+LEFT JOIN tenants t ON t.id = COALESCE(d.tenant_id, dt.tenant_id)
+GROUP BY dt.id, dt.name, COALESCE(d.tenant_id, dt.tenant_id), t.name,
+	dt.scope, dt.tenant_id;
 
 -- EST and reduced-REST enrollments per UTC day, tenant, domain and
 -- outcome.

@@ -14,6 +14,11 @@
 
 #include <json-c/json.h>
 
+#include "api_admin.h"
+#include "api_app.h"
+#include "api_auth.h"
+#include "api_audit.h"
+#include "api_report.h"
 #include "ctx.h"
 #include "daemon.h"
 #include "db.h"
@@ -123,8 +128,38 @@ out:
 	return r;
 }
 
+AUTH_ROUTE(r_auth_logout, api_auth_logout)
+AUTH_ROUTE(r_auth_me, api_auth_me)
+AUTH_ROUTE(r_audit_list, api_audit_list)
+AUTH_ROUTE(r_audit_export, api_audit_export)
+AUTH_ROUTE(r_report_by_status, api_report_certs_by_status)
+AUTH_ROUTE(r_report_by_ca, api_report_certs_by_ca)
+AUTH_ROUTE(r_report_expiring, api_report_certs_expiring)
+AUTH_ROUTE(r_report_by_mode, api_report_devices_by_mode)
+AUTH_ROUTE(r_report_by_type, api_report_devices_by_type)
+AUTH_ROUTE(r_report_per_day, api_report_enrollments_per_day)
+
+/*
+ * Only health and login are public.  Every other route's handler is an
+ * auth_fn declared with AUTH_ROUTE (fcgi/auth.h), which authenticates the
+ * request and checks its CSRF token before the handler runs.
+ */
 static const struct route api_routes[] = {
 	{REQ_M_GET, "/api/v1/health", h_health},
+	{REQ_M_POST, "/api/v1/auth/login", api_auth_login},
+	{REQ_M_POST, "/api/v1/auth/logout", r_auth_logout},
+	{REQ_M_GET, "/api/v1/auth/me", r_auth_me},
+	API_APP_ROUTES,
+	API_ADMIN_ROUTES,
+	{REQ_M_GET, "/api/v1/audit-logs", r_audit_list},
+	{REQ_M_GET, "/api/v1/audit-logs/export", r_audit_export},
+	{REQ_M_GET, "/api/v1/reports/certificates-by-status",
+	 r_report_by_status},
+	{REQ_M_GET, "/api/v1/reports/certificates-by-ca", r_report_by_ca},
+	{REQ_M_GET, "/api/v1/reports/certificates-expiring", r_report_expiring},
+	{REQ_M_GET, "/api/v1/reports/devices-by-mode", r_report_by_mode},
+	{REQ_M_GET, "/api/v1/reports/devices-by-type", r_report_by_type},
+	{REQ_M_GET, "/api/v1/reports/enrollments-per-day", r_report_per_day},
 };
 
 static const struct app api_app = {
@@ -133,6 +168,8 @@ static const struct app api_app = {
 	.kind = RESP_API,
 	.routes = api_routes,
 	.nroutes = sizeof(api_routes) / sizeof(api_routes[0]),
+	.init = auth_init,
+	.fini = auth_fini,
 };
 
 int

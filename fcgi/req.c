@@ -141,6 +141,60 @@ parse_auth(struct request *req, const char *v, const struct req_limits *lim)
 	return reqp_basic(v, &req->auth_user, &req->auth_pass);
 }
 
+/*
+ * Cookie and X-CSRF-Token carry session credentials; fcgi/auth.c checks
+ * the values it uses exactly.  Control characters are refused in both.
+ * Other sites on the same host may set cookies that are not RFC 6265
+ * cookie-octets (UTF-8, say), so the Cookie header accepts bytes above
+ * 0x7f rather than failing every request of such a browser; the CSRF
+ * token is printable ASCII.
+ */
+static int
+parse_secret(const char *v, size_t max, int ascii, char **out)
+{
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++) {
+		c = (unsigned char)v[i];
+		if (i == max || c < 0x20 || c == 0x7f || (ascii && c > 0x7f))
+			return EST_E_INVAL;
+	}
+	if ((*out = strdup(v)) == NULL)
+		return EST_E_NOMEM;
+	return 0;
+}
+
+static int
+parse_cookie(struct request *req, const char *v, const struct req_limits *lim)
+{
+	(void)lim;
+	return parse_secret(v, REQ_COOKIE_MAX, 0, &req->cookie);
+}
+
+static int
+parse_csrf(struct request *req, const char *v, const struct req_limits *lim)
+{
+	(void)lim;
+	return parse_secret(v, REQ_CSRF_MAX, 1, &req->csrf_token);
+}
+
+/* If-Match: field-value of visible ASCII and spaces (RFC 9110 5.5). */
+static int
+parse_if_match(struct request *req, const char *v, const struct req_limits *lim)
+{
+	size_t i;
+
+	(void)lim;
+	for (i = 0; v[i] != '\0'; i++)
+		if (i == REQ_IF_MATCH_MAX || (v[i] < 0x20 && v[i] != '\t') ||
+		    (unsigned char)v[i] > 0x7e)
+			return EST_E_INVAL;
+	if ((req->if_match = strdup(v)) == NULL)
+		return EST_E_NOMEM;
+	return 0;
+}
+
 static int
 parse_remote(struct request *req, const char *v, const struct req_limits *lim)
 {
@@ -225,6 +279,9 @@ static const struct req_field req_fields[] = {
 	{"CONTENT_LENGTH", "content_length", parse_length},
 	{"CONTENT_TYPE", "content_type", parse_ctype},
 	{"HTTP_AUTHORIZATION", "authorization", parse_auth},
+	{"HTTP_COOKIE", "cookie", parse_cookie},
+	{"HTTP_X_CSRF_TOKEN", "csrf_token", parse_csrf},
+	{"HTTP_IF_MATCH", "if_match", parse_if_match},
 	{"REMOTE_ADDR", "remote_addr", parse_remote},
 	{"HTTPS", "https", parse_https},
 	{"SSL_PROTOCOL", "ssl_protocol", parse_proto},
@@ -356,6 +413,9 @@ req_free(struct request *req)
 		freezero(req->body, req->bodylen + 1);
 	freezero_str(req->auth_user);
 	freezero_str(req->auth_pass);
+	freezero_str(req->cookie);
+	freezero_str(req->csrf_token);
+	free(req->if_match);
 	free(req->tls_protocol);
 	X509_free(req->client_cert);
 	free(req->verify_reason);

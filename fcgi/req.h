@@ -46,6 +46,11 @@
 #define REQ_PASS_MAX 255
 #define REQ_CERT_MAX 32768 /* SSL_CLIENT_CERT, PEM or URL-encoded PEM */
 #define REQ_REASON_MAX 256 /* reason of SSL_CLIENT_VERIFY=FAILED:... */
+#define REQ_COOKIE_MAX 4096 /* the Cookie header */
+#define REQ_CSRF_MAX 128    /* the X-CSRF-Token header */
+
+/* The If-Match header: a list of entity tags. */
+#define REQ_IF_MATCH_MAX 1024
 
 /* SSL_CLIENT_VERIFY as the web server reports it. */
 enum req_verify {
@@ -95,6 +100,20 @@ struct request {
 	/* HTTP_AUTHORIZATION: Basic user-id and password (wiped on free). */
 	char *auth_user;
 	char *auth_pass;
+
+	/*
+	 * HTTP_COOKIE as sent (fcgi/auth.c picks its cookie out) and
+	 * HTTP_X_CSRF_TOKEN, without control characters (the token also
+	 * ASCII only).  Both are credentials, wiped on free.
+	 */
+	char *cookie;
+	char *csrf_token;
+
+	/*
+	 * HTTP_IF_MATCH, visible ASCII and spaces; fcgi/rest.c parses the
+	 * list of entity tags.
+	 */
+	char *if_match;
 
 	/* REMOTE_ADDR. */
 	const struct req_addr *remote;

@@ -37,6 +37,11 @@ const struct conf_def estuary_conf_defs[] = {
 	{"fcgi_threads", "4", conf_valid_uint},
 	{"max_body", "1048576", conf_valid_uint},
 	{"est_default_ca", "", NULL},
+	/* The CA of API applications' TLS client certificates (api_app). */
+	{"app_cert_ca", "", NULL},
+	/* Portal sessions of estuary-api, in seconds (fcgi/auth.h). */
+	{"session_idle_timeout", "1800", conf_valid_uint},
+	{"session_absolute_timeout", "43200", conf_valid_uint},
 	/* Web server integration (estuaryctl). */
 	{"tls_client_ca_file", "/var/lib/estuary/client-ca.pem",
 	 conf_valid_path},

@@ -204,6 +204,7 @@ inst_write_conf() {
 	fcgi_socket_group = $group
 	max_body = $INST_MAX_BODY
 	est_default_ca = $INST_ISSUING_CA
+	app_cert_ca = $INST_ISSUING_CA
 
 	tls_client_ca_file = $I_CLIENT_CA
 	web_reload_command = ESTUARY_VAR='$INST' '$SRCDIR/devstack' restart lighttpd

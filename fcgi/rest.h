@@ -1,0 +1,407 @@
+/*
+ * REST helpers shared by every estuary-api handler: reading a JSON body,
+ * reading query parameters against a table, keyset pagination, ETag and
+ * If-Match, JSON row builders, Location on 201, before/after details and
+ * the audit rows of changes and refusals.  They exist so that every
+ * endpoint answers the same way; a handler that needs one of these
+ * behaviours uses the helper instead of its own copy.
+ *
+ * Errors.  Every helper that can fail on client input fills a struct
+ * jsonval_error (code, field, message) and returns its code, so that a
+ * handler chains them and answers once at its end:
+ *
+ *	static int
+ *	h_tenant_get(struct hctx *c, const struct request *req,
+ *	    const struct principal *p, struct resp *rs)
+ *	{
+ *		struct jsonval_error e = {0};
+ *		...
+ *		if ((r = rest_query_none(req, &e)) != 0 ||
+ *		    (r = rest_cap_id(c, "id", &id, &e)) != 0 || ...)
+ *			goto out;
+ *		r = rest_send(rs, 200, obj, etag);
+ *	out:
+ *		json_object_put(obj);
+ *		return rest_answer(rs, r, &e);
+ *	}
+ *
+ * rest_answer() turns a client error (a 4xx code) into the API's one error
+ * shape, naming e.field when e.code is that code, and returns 0; a server
+ * error (5xx) is returned for the dispatcher to answer, so that it drops the
+ * thread's connections (ctx_after_error) and logs it.
+ *
+ * Status codes used here: 400 EST_E_INVAL (malformed JSON, a bad query
+ * parameter, an unknown query parameter, a bad cursor or If-Match), 412
+ * EST_E_PRECONDITION, 413 EST_E_TOOBIG, 415 EST_E_MEDIATYPE, 422
+ * EST_E_UNPROCESSABLE (a body that breaks its field table), 428
+ * EST_E_PRECONDREQ.
+ */
+#ifndef ESTUARY_REST_H
+#define ESTUARY_REST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jsonval.h"
+#include "perm.h"
+
+struct db;
+struct db_result;
+struct hctx;
+struct json_object;
+struct principal;
+struct request;
+struct resp;
+
+/* ------------------------------------------------------------------ */
+/* Errors */
+
+/*
+ * Sets e to code and field (NULL: none) with the error table's message
+ * (e->message left empty) and returns code: for a handler's own checks,
+ * "if (exists) { r = rest_fail(&e, EST_E_EXISTS, "name"); goto out; }".
+ */
+int rest_fail(struct jsonval_error *e, int code, const char *field);
+
+/*
+ * The end of a handler.  r == 0: returns 0 (the response is already in
+ * rs).  r with a status below 500 (est_err_http_status): discards whatever
+ * rs holds, answers the error (with e's field and message when e->code ==
+ * r, else the table's message and no field) and returns 0.  Otherwise
+ * returns r, which the dispatcher answers.  e may be NULL.
+ */
+int rest_answer(struct resp *rs, int r, const struct jsonval_error *e);
+
+/* ------------------------------------------------------------------ */
+/* Request bodies */
+
+/*
+ * Reads req's body as JSON against fields[0..n): Content-Type must be
+ * exactly application/json (a charset parameter of "utf-8", any case, is
+ * the only parameter accepted), else EST_E_MEDIATYPE (field
+ * "content_type"); then jsonval_parse_check() (400 malformed, 413 over
+ * JSONVAL_MAX_LEN, 422 against the table).  *out is set on success and
+ * released by the caller with json_object_put().
+ */
+int rest_body(const struct request *req, const struct jsonval_field *fields,
+	      size_t n, struct json_object **out, struct jsonval_error *e);
+
+/*
+ * Like rest_body() for endpoints whose every member is optional: a request
+ * without a body (no Content-Type, Content-Length 0) sets *out to NULL
+ * and returns 0, meaning "all members absent".
+ */
+int rest_body_optional(const struct request *req,
+		       const struct jsonval_field *fields, size_t n,
+		       struct json_object **out, struct jsonval_error *e);
+
+/*
+ * For endpoints that take no body (POST .../activate, DELETE): a request
+ * with a non-empty body is EST_E_INVAL (field "body"), so that a client
+ * that thinks it is sending parameters learns it is not.
+ */
+int rest_body_none(const struct request *req, struct jsonval_error *e);
+
+/* ------------------------------------------------------------------ */
+/* Route captures */
+
+/*
+ * The positive integer capture name of the route ("id"); route.c already
+ * checked its syntax.  EST_E_NOTFOUND (field name) when it is absent or
+ * does not fit an int64_t.
+ */
+int rest_cap_id(const struct hctx *c, const char *name, int64_t *id,
+		struct jsonval_error *e);
+
+/* ------------------------------------------------------------------ */
+/* Query parameters and pagination */
+
+#define REST_LIMIT_DEFAULT 50
+#define REST_LIMIT_MAX 500
+#define REST_QFIELDS_MAX 16 /* filters of one list endpoint */
+
+enum rest_qtype {
+	/* Starts at 1 so that a zeroed table row is a table error. */
+	REST_Q_STRING = 1, /* printable UTF-8, 1..max_len characters */
+	REST_Q_ID,	   /* positive decimal id, no leading zero */
+	REST_Q_BOOL,	   /* exactly "true" or "false" */
+	REST_Q_ENUM,	   /* one of enum_values, exactly */
+	REST_Q_INT,	   /* decimal integer within [min, max] */
+};
+
+/* One accepted query parameter (a filter) of a list endpoint. */
+struct rest_qfield {
+	const char *name;
+	enum rest_qtype type;
+	size_t max_len;			/* REST_Q_STRING, in characters */
+	int64_t min, max;		/* REST_Q_INT */
+	const char *const *enum_values; /* REST_Q_ENUM; NULL-ended */
+	int (*check)(const char *s);	/* strings: extra validator, 0 = ok */
+};
+
+/*
+ * The validated query of a list request.  limit is REST_LIMIT_DEFAULT
+ * unless the client sent "limit" (1..REST_LIMIT_MAX); after_id is the id
+ * in the client's "cursor" (0 for the first page).  The filter values are
+ * read with rest_q_*() by name.  Strings point into req (valid while req
+ * is).
+ */
+struct rest_query {
+	size_t limit;
+	int64_t after_id;
+	const struct rest_qfield *tab;
+	size_t n;
+	const char *str[REST_QFIELDS_MAX]; /* NULL when absent */
+	int64_t num[REST_QFIELDS_MAX];	   /* REST_Q_ID, _BOOL (0/1), _INT */
+};
+
+/*
+ * Checks every query parameter of req against tab[0..n) plus "limit" and
+ * "cursor": an unknown name, a name given twice, an empty or invalid value
+ * is EST_E_INVAL with field the parameter's name (the client's own name
+ * only when it is printable ASCII of at most 64 bytes, else "query").
+ * Fills *q.  n is at most REST_QFIELDS_MAX (EST_E_INTERNAL otherwise).
+ */
+int rest_query_parse(const struct request *req, const struct rest_qfield *tab,
+		     size_t n, struct rest_query *q, struct jsonval_error *e);
+
+/*
+ * For endpoints that take no query parameters (single objects, changes):
+ * any parameter is EST_E_INVAL with its name as field.
+ */
+int rest_query_none(const struct request *req, struct jsonval_error *e);
+
+/*
+ * Filter values by table name.  rest_q_str: the string of a REST_Q_STRING
+ * or REST_Q_ENUM parameter, NULL when absent.  rest_q_int: the value of a
+ * REST_Q_ID, REST_Q_BOOL or REST_Q_INT parameter in *v, 0 when present,
+ * EST_E_NOTFOUND when absent (then *v is left alone).
+ */
+const char *rest_q_str(const struct rest_query *q, const char *name);
+int rest_q_int(const struct rest_query *q, const char *name, int64_t *v);
+
+/*
+ * Cursors are opaque to clients: unpadded base64url of a version byte
+ * (REST_CURSOR_V1) and the last id of the previous page as 8 bytes
+ * big-endian.  A list is ordered by id (ascending, or descending for logs
+ * read newest first: the endpoint decides, the cursor only remembers where
+ * the last page ended), so a page never repeats or skips a row that
+ * existed on both requests.  rest_cursor_decode() refuses anything else
+ * (wrong length, alphabet, padding, version, id <= 0) with EST_E_INVAL.
+ */
+#define REST_CURSOR_V1 1
+#define REST_CURSOR_LEN 12 /* characters, without the NUL */
+int rest_cursor_encode(int64_t last_id, char out[REST_CURSOR_LEN + 1]);
+int rest_cursor_decode(const char *s, int64_t *last_id);
+
+/*
+ * A page of a list being built.  Ask the database for q->limit + 1 rows
+ * (rest_page_fetch()) after q->after_id, and rest_page_add() each row in
+ * order: the row beyond the limit is not shown; it only tells that a next
+ * page exists, so next_cursor is never a link to an empty page.
+ */
+struct rest_page {
+	struct json_object *items; /* array */
+	size_t limit;
+	size_t n;
+	int64_t last_id; /* of the last item shown */
+	int more;
+};
+
+/* Rows to fetch for q: limit + 1. */
+size_t rest_page_fetch(const struct rest_query *q);
+int rest_page_init(struct rest_page *pg, const struct rest_query *q);
+/*
+ * Appends item (ownership taken, also on failure; NULL only counts) of row
+ * id.  A row beyond the limit is freed and sets more.
+ */
+int rest_page_add(struct rest_page *pg, int64_t id, struct json_object *item);
+/* Answers 200 {"items": [...], "next_cursor": "..." or null}. */
+int rest_page_send(struct rest_page *pg, struct resp *rs);
+void rest_page_clear(struct rest_page *pg);
+
+/* ------------------------------------------------------------------ */
+/* ETag and If-Match */
+
+/*
+ * A strong entity tag for one row: a quoted base64url of the first 16
+ * bytes of SHA-256 over the entity name, the id and version, where
+ * version changes whenever the row does: the row's updated_at with its
+ * microseconds as the database returns it ("2024-05-01 12:00:00.123456").
+ * The hash keeps the tag opaque.  out receives e.g. "\"q1w2...\"" with the
+ * quotes (REST_ETAG_MAX bytes with the NUL).
+ */
+#define REST_ETAG_MAX 25
+int rest_etag(const char *entity, int64_t id, const char *version,
+	      char out[REST_ETAG_MAX]);
+
+/*
+ * Checks If-Match for a change of a row whose current tag is etag (RFC
+ * 9110 section 13.1.1, strong comparison: a weak tag W/"..." never
+ * matches).  Returns 0 when one of the listed tags is etag or the header
+ * is "*"; EST_E_PRECONDREQ (428) when req has no If-Match, so that no
+ * update or delete is made blind; EST_E_PRECONDITION (412) when no tag
+ * matches (the row changed since the client read it); EST_E_INVAL (400)
+ * for a header that is not "*" or a comma-separated list of entity tags.
+ * The field is "if_match".  Call it inside the transaction, after
+ * locking the row (SELECT ... FOR UPDATE), so that the row cannot change
+ * between the check and the write.
+ */
+int rest_if_match(const struct request *req, const char *etag,
+		  struct jsonval_error *e);
+
+/*
+ * The pure part (tests/unit/test_rest.c): 1 when header matches etag as
+ * above, 0 when not, EST_E_INVAL when header is malformed.
+ */
+int rest_if_match_header(const char *header, const char *etag);
+
+/* ------------------------------------------------------------------ */
+/* Responses */
+
+/*
+ * Answers status with obj (not freed) and, unless etag is NULL, an ETag
+ * header.
+ */
+int rest_send(struct resp *rs, int status, struct json_object *obj,
+	      const char *etag);
+
+/*
+ * Answers 201 with obj (not freed), "Location: <base>/<id>" (base is an
+ * absolute path such as "/api/v1/tenants") and the ETag unless NULL.
+ */
+int rest_created(struct resp *rs, const char *base, int64_t id,
+		 struct json_object *obj, const char *etag);
+
+/* ------------------------------------------------------------------ */
+/* JSON builders */
+
+/* Members of o; each returns 0 or EST_E_NOMEM. */
+int rest_put_str(struct json_object *o, const char *key, const char *v);
+int rest_put_int(struct json_object *o, const char *key, int64_t v);
+/* An id, null when v is 0 (no tenant, no organization). */
+int rest_put_id(struct json_object *o, const char *key, int64_t v);
+int rest_put_bool(struct json_object *o, const char *key, int v);
+/*
+ * A database time "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) as RFC 3339
+ * "YYYY-MM-DDTHH:MM:SS.ffffffZ"; null for NULL.  A value of another form
+ * is EST_E_INTERNAL.
+ */
+int rest_put_time(struct json_object *o, const char *key, const char *v);
+/* Lower-case hex of n bytes; null for NULL. */
+int rest_put_hex(struct json_object *o, const char *key, const uint8_t *p,
+		 size_t n);
+/* Adds v (ownership taken, also on failure; NULL is JSON null). */
+int rest_put_obj(struct json_object *o, const char *key, struct json_object *v);
+
+/* How rest_row_json() shows one column of a database row. */
+enum rest_ctype {
+	REST_C_SKIP = 0, /* not shown (read by the handler itself) */
+	REST_C_STR,	 /* string or null */
+	REST_C_INT,	 /* integer or null */
+	REST_C_ID,	 /* id; NULL or 0 is null */
+	REST_C_BOOL,	 /* 0 false, anything else true; NULL is null */
+	REST_C_TIME,	 /* DATETIME as rest_put_time() */
+	REST_C_HEX,	 /* binary as lower-case hex, or null */
+};
+
+struct rest_col {
+	const char *key; /* JSON member name */
+	enum rest_ctype type;
+};
+
+/*
+ * Row row of res as a new JSON object: column i of the result is shown as
+ * cols[i] says (n must not exceed the result's columns).
+ */
+int rest_row_json(const struct db_result *res, size_t row,
+		  const struct rest_col *cols, size_t n,
+		  struct json_object **out);
+
+/* ------------------------------------------------------------------ */
+/* Audit */
+
+/*
+ * The "details" of an audit row: {"before": {...}, "after": {...}} of the
+ * fields that changed (a create has only "after", a delete only
+ * "before").  Never put a secret in it: a password change is recorded as
+ * rest_diff_note(d, "password", "changed").
+ */
+struct rest_diff {
+	struct json_object *before;
+	struct json_object *after;
+	int mode; /* 0 update, 1 create, 2 delete */
+};
+
+/*
+ * rest_diff_init() starts the diff of an update: rest_diff_*() record key
+ * in "before" with old and in "after" with new_ only when the two differ.
+ * After rest_diff_create() only "after" is written (every key, old
+ * ignored), after rest_diff_delete() only "before" (new_ ignored).  NULL
+ * strings are JSON null.
+ */
+void rest_diff_init(struct rest_diff *d);
+void rest_diff_create(struct rest_diff *d);
+void rest_diff_delete(struct rest_diff *d);
+void rest_diff_clear(struct rest_diff *d);
+int rest_diff_str(struct rest_diff *d, const char *key, const char *old,
+		  const char *new_);
+/* Integers; with id set, 0 is shown as null (no tenant, no org). */
+int rest_diff_int(struct rest_diff *d, const char *key, int64_t old,
+		  int64_t new_, int id);
+int rest_diff_bool(struct rest_diff *d, const char *key, int old, int new_);
+/* An "after" member with a fixed note: ("password", "changed"). */
+int rest_diff_note(struct rest_diff *d, const char *key, const char *note);
+/* 1 when nothing was recorded (an update that changes nothing). */
+int rest_diff_empty(const struct rest_diff *d);
+
+/* What an audit row is about. */
+struct rest_what {
+	enum perm_entity entity; /* its name is the row's entity */
+	const char *action;	 /* "create", "update", "delete", ... */
+	int64_t id;		 /* 0 for none (a refused create) */
+	const char *name;	 /* entity_name, cut to AUDIT_NAME_MAX */
+	int64_t tenant_id;	 /* 0 for none */
+	int64_t org_id;
+};
+
+/*
+ * Appends the audit row of a successful change by p (actor and source
+ * address from auth_audit_actor), with d's before/after (d may be NULL).
+ * Call it last inside the change's transaction (db/audit.h).
+ */
+int rest_audit(struct db *db, const struct principal *p,
+	       const struct request *req, const struct rest_what *w,
+	       const struct rest_diff *d);
+
+/*
+ * Appends the audit row of a refused request (outcome "denied", reason a
+ * constant such as "permission denied") in a transaction of its own: for
+ * refusals decided outside rest_perm(), such as perm_may_assign_role().
+ */
+int rest_audit_denied(struct db *db, const struct principal *p,
+		      const struct request *req, const struct rest_what *w,
+		      const char *reason);
+
+/*
+ * Asks perm_check(actor of p, w->entity, act, o).  On refusal appends an
+ * audit row with outcome "denied" (w names the object: entity, action,
+ * id, name, tenant, org) in a transaction of its own, so call it outside
+ * the change's transaction, and returns EST_E_DENIED (403) or
+ * EST_E_NOTFOUND (404) in e; on success returns 0.  An audit append that
+ * fails makes the request fail with that error (5xx): a refusal that
+ * cannot be recorded is not answered as if it had been.  An inconsistent
+ * actor or object (perm_check's EST_E_INVAL) is EST_E_INTERNAL.
+ */
+int rest_perm(struct db *db, const struct principal *p,
+	      const struct request *req, enum perm_action act,
+	      const struct perm_object *o, const struct rest_what *w,
+	      struct jsonval_error *e);
+
+/*
+ * Ends a transaction: commits when r == 0 (and returns the commit's
+ * result), else rolls back and returns r.
+ */
+int rest_tx_end(struct db *db, int r);
+
+#endif
