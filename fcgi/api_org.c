@@ -29,14 +29,6 @@
 #define ORG_NAME_MAX 128 /* organizations.name */
 #define ORG_DESC_MAX 1024
 
-/*
- * perm_check() describes an organization by its tenant and its own id,
- * which a create does not have yet.  The organization about to be created
- * is checked as one with an id that no row has: the rules that can allow
- * a create (all, tenant) look only at the tenant.
- */
-#define ORG_ID_NEW INT64_MAX
-
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct rest_col org_cols[] = {
@@ -299,7 +291,8 @@ static int
 h_org_create(struct hctx *c, const struct request *req,
 	     const struct principal *p, struct resp *rs)
 {
-	struct perm_object o = {0, ORG_ID_NEW, PERM_SCOPE_NONE};
+	/* An organization about to be created is known by its tenant. */
+	struct perm_object o = {0, 0, PERM_SCOPE_NONE};
 	struct jsonval_error e = {0};
 	struct json_object *body = NULL;
 	struct rest_what w;

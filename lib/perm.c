@@ -320,9 +320,12 @@ actor_valid(const struct perm_actor *a)
 /*
  * An object must say consistently where it lives; a mismatch is a bug in
  * the caller (or in the database) and is refused rather than guessed at.
+ * An organization about to be created has no id yet: it is described by
+ * its tenant alone.
  */
 static int
-object_valid(enum perm_entity e, const struct perm_object *o)
+object_valid(enum perm_entity e, enum perm_action act,
+	     const struct perm_object *o)
 {
 	if (o->tenant_id < 0 || o->org_id < 0)
 		return 0;
@@ -331,7 +334,9 @@ object_valid(enum perm_entity e, const struct perm_object *o)
 	if (e == PERM_ENT_TENANT)
 		return o->tenant_id > 0 && o->org_id == 0;
 	if (e == PERM_ENT_ORGANIZATION)
-		return o->tenant_id > 0 && o->org_id > 0;
+		return o->tenant_id > 0 &&
+		       (o->org_id > 0 ||
+			(act == PERM_ACT_CREATE && o->org_id == 0));
 	if (!perm_entity_shareable(e))
 		return 1;
 	switch (o->scope) {
@@ -465,7 +470,7 @@ perm_check(const struct perm_actor *a, enum perm_entity e, enum perm_action act,
 			return EST_E_INVAL;
 		return rule != RULE_DENY ? 0 : EST_E_DENIED;
 	}
-	if (!object_valid(e, o))
+	if (!object_valid(e, act, o))
 		return EST_E_INVAL;
 	if (!in_horizon(a, e, o))
 		return EST_E_NOTFOUND;

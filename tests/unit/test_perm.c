@@ -469,12 +469,19 @@ load_spec(void)
 	return 0;
 }
 
-/* Which fixtures are meaningful objects of entity e. */
+/*
+ * Which fixtures are meaningful objects of entity e for action act.  An
+ * organization about to be created has no id yet and is named by its
+ * tenant alone.
+ */
 static unsigned
-valid_fixtures(int e)
+valid_fixtures(int e, int act)
 {
 	if (e == PERM_ENT_TENANT)
 		return F(OWN_TENANT) | F(OTHER_TENANT);
+	if (e == PERM_ENT_ORGANIZATION && act == PERM_ACT_CREATE)
+		return F(OWN_ORG) | F(SIB_ORG) | F(OTHER_ORG) | F(OWN_TENANT) |
+		       F(OTHER_TENANT);
 	if (e == PERM_ENT_ORGANIZATION)
 		return F(OWN_ORG) | F(SIB_ORG) | F(OTHER_ORG);
 	return FX_ALL;
@@ -492,7 +499,7 @@ expected(int role, int e, int act, int fx)
 			return EST_E_INVAL;
 		return ri >= 0 ? 0 : EST_E_DENIED;
 	}
-	if ((valid_fixtures(e) & (1u << fx)) == 0)
+	if ((valid_fixtures(e, act) & (1u << fx)) == 0)
 		return EST_E_INVAL;
 	if (e == PERM_ENT_TENANT)
 		horizon = horizons[role].tenants;
@@ -642,7 +649,7 @@ filter_mismatches(const struct perm_filter *f, int role, int e)
 	int fx, n = 0;
 
 	for (fx = 0; fx < FX_COUNT; fx++) {
-		if ((valid_fixtures(e) & (1u << fx)) == 0)
+		if ((valid_fixtures(e, PERM_ACT_LIST) & (1u << fx)) == 0)
 			continue;
 		if (filter_admits(f, &fixtures[fx].o) !=
 		    (perm_check(&actors[role], e, PERM_ACT_LIST,
