@@ -16,86 +16,16 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-RUN=$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')
 PW="pw-$RUN-Secret"
 META="x'; DROP TABLE tenants; -- \"%_\\ $RUN"
 TEN=/api/v1/tenants
 ORGS=/api/v1/organizations
 USERS=/api/v1/users
 
-# conf KEY DEFAULT: a value from the instance's estuary.conf.
-conf() {
-	local v
-
-	v=$(awk -v k="$1" -F' *= *' '$1 == k { print $2; exit }' \
-	    "$ESTUARY_CONF")
-	printf '%s' "${v:-$2}"
-}
-
-# db_sql SQL: runs SQL as the instance's admin database account (the
-# password goes through an option file, not argv).
-db_sql() {
-	local cnf=$T_TMP/admin.cnf
-
-	[ -s "$cnf" ] ||
-	    (umask 077 && printf '[client]\nuser=%s\npassword=%s\nsocket=%s\n' \
-		"$(conf db_admin_user estuary_admin)" \
-		"$(head -n 1 "$(conf db_admin_password_file /nonexistent)")" \
-		"$(conf db_socket /run/mysqld/mysqld.sock)" >"$cnf")
-	mariadb --defaults-file="$cnf" --protocol=socket --batch --raw \
-	    --skip-column-names "$(conf db_name estuary)" -e "$1"
-}
-
-jbody() {
-	jq -r "$1" "$T_TMP/body" 2>/dev/null
-}
-
-# session WHO USERNAME PASSWORD: logs in; the cookie goes to WHO.jar and
-# the CSRF token to WHO.csrf.  Prints the status.
-session() {
-	local body code
-
-	body=$(jq -nc --arg u "$2" --arg p "$3" \
-	    '{username: $u, password: $p}')
-	code=$(http POST /api/v1/auth/login -c "$T_TMP/$1.jar" \
-	    -H 'Content-Type: application/json' --data-binary "$body")
-	jbody .csrf_token >"$T_TMP/$1.csrf"
-	printf '%s' "$code"
-}
-
-# as WHO METHOD PATH [JSON] [curl options...]: a request with WHO's
-# session; prints the status (body in $T_TMP/body).
-as() {
-	local who=$1 method=$2 path=$3
-	local args=(-b "$T_TMP/$who.jar" -H "X-CSRF-Token: $(cat "$T_TMP/$who.csrf")")
-
-	shift 3
-	if [ $# -gt 0 ] && { [ "${1:0:1}" = '{' ] || [ "${1:0:1}" = '[' ]; }; then
-		args+=(-H 'Content-Type: application/json' --data-binary "$1")
-		shift
-	elif { [ "$method" = POST ] || [ "$method" = PUT ]; } &&
-	    ! printf '%s\n' "$@" | grep -qx -- --data-binary; then
-		# No body, as a browser's fetch() sends it.
-		args+=(-H 'Content-Length: 0')
-	fi
-	http "$method" "$path" "${args[@]}" "$@"
-}
-
-etag() {
-	header ETag
-}
-
 # snap WHO PATH: the object at PATH as WHO sees it now (body and ETag).
 snap() {
 	as "$1" GET "$2" >/dev/null
 	printf '%s %s' "$(etag)" "$(jq -cS . "$T_TMP/body")"
-}
-
-# audits ENTITY ACTION ID [OUTCOME]: how many audit rows say so.
-audits() {
-	db_sql "SELECT COUNT(*) FROM audit_log WHERE entity = '$1'
-	    AND action = '$2' AND entity_id = $3
-	    AND outcome = '${4:-success}'"
 }
 
 ntenants() {
@@ -243,7 +173,7 @@ while :; do
 	pages=$((pages + 1))
 	mapfile -t -O "${#ids[@]}" ids < <(jbody '.items[].id')
 	cursor=$(jbody '.next_cursor // empty')
-	[ -n "$cursor" ] && [ "$pages" -lt 10 ] || break
+	{ [ -n "$cursor" ] && [ "$pages" -lt 10 ]; } || break
 done
 check_eq "pagination: 7 rows in pages of 3" 3 "$pages"
 check_eq "pagination: every row once" 7 \

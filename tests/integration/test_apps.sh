@@ -14,79 +14,12 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-RUN=$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')
 T1="Apps T1 $RUN"
 T2="Apps T2 $RUN"
 ORG1="Apps Org $RUN"
 PW="pw-$RUN-Secret"
 PASS="pfx-$RUN-passphrase"
 APPS=/api/v1/applications
-
-ctl() {
-	"$ESTUARY_CTL" -c "$ESTUARY_CONF" "$@"
-}
-
-# conf KEY DEFAULT: a value from the instance's estuary.conf.
-conf() {
-	local v
-
-	v=$(awk -v k="$1" -F' *= *' '$1 == k { print $2; exit }' \
-	    "$ESTUARY_CONF")
-	printf '%s' "${v:-$2}"
-}
-
-# db_sql SQL: runs SQL as the instance's admin database account (the
-# password goes through an option file, not argv).
-db_sql() {
-	local cnf=$T_TMP/admin.cnf
-
-	[ -s "$cnf" ] ||
-	    (umask 077 && printf '[client]\nuser=%s\npassword=%s\nsocket=%s\n' \
-		"$(conf db_admin_user estuary_admin)" \
-		"$(head -n 1 "$(conf db_admin_password_file /nonexistent)")" \
-		"$(conf db_socket /run/mysqld/mysqld.sock)" >"$cnf")
-	mariadb --defaults-file="$cnf" --protocol=socket --batch --raw \
-	    --skip-column-names "$(conf db_name estuary)" -e "$1"
-}
-
-# sqlstr S: S as an SQL string literal (our names hold no quote).
-sqlstr() {
-	printf "'%s'" "$1"
-}
-
-jbody() {
-	jq -r "$1" "$T_TMP/body" 2>/dev/null
-}
-
-# session WHO USERNAME PASSWORD: logs in; the cookie goes to WHO.jar and
-# the CSRF token to WHO.csrf.  Prints the status.
-session() {
-	local body code
-
-	body=$(jq -nc --arg u "$2" --arg p "$3" \
-	    '{username: $u, password: $p}')
-	code=$(http POST /api/v1/auth/login -c "$T_TMP/$1.jar" \
-	    -H 'Content-Type: application/json' --data-binary "$body")
-	jbody .csrf_token >"$T_TMP/$1.csrf"
-	printf '%s' "$code"
-}
-
-# as WHO METHOD PATH [JSON] [curl options...]: a request with WHO's
-# session; prints the status (body in $T_TMP/body).
-as() {
-	local who=$1 method=$2 path=$3
-	local args=(-b "$T_TMP/$who.jar" -H "X-CSRF-Token: $(cat "$T_TMP/$who.csrf")")
-
-	shift 3
-	if [ $# -gt 0 ] && [ "${1:0:1}" = '{' ]; then
-		args+=(-H 'Content-Type: application/json' --data-binary "$1")
-		shift
-	elif [ "$method" = POST ] || [ "$method" = PUT ]; then
-		# No body, as a browser's fetch() sends it.
-		args+=(-H 'Content-Length: 0')
-	fi
-	http "$method" "$path" "${args[@]}" "$@"
-}
 
 # basic APPID KEY: GET /auth/me with HTTP Basic; prints the status.
 basic() {
@@ -98,20 +31,9 @@ napps() {
 	db_sql "SELECT COUNT(*) FROM api_applications WHERE name = $(sqlstr "$1")"
 }
 
-# audits ACTION ID [OUTCOME]: audit rows of an application.
-audits() {
-	db_sql "SELECT COUNT(*) FROM audit_log WHERE entity = 'api_application'
-	    AND action = '$1' AND entity_id = $2
-	    AND outcome = '${3:-success}'"
-}
-
-etag() {
-	header ETag
-}
-
 # --- setup: two tenants, an organization, users of several roles ------------
-ctl tenant add "$T1" >/dev/null && ctl tenant add "$T2" >/dev/null &&
-    ctl org add --tenant "$T1" "$ORG1" >/dev/null ||
+{ ctl tenant add "$T1" >/dev/null && ctl tenant add "$T2" >/dev/null &&
+    ctl org add --tenant "$T1" "$ORG1" >/dev/null; } ||
     { echo "setup failed"; exit 1; }
 TID1=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T1")")
 TID2=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T2")")
@@ -148,7 +70,7 @@ check_eq "create: SQL metacharacters kept verbatim" \
 check_eq "create: only the key's hash is stored" \
     "sha256\$$(printf '%s' "$KEY" | sha256sum | cut -c1-64)" \
     "$(db_sql "SELECT key_hash FROM api_applications WHERE id = $ID")"
-check_eq "create: audited" 1 "$(audits create "$ID")"
+check_eq "create: audited" 1 "$(audits api_application create "$ID")"
 
 code=$(basic "$APPID" "$KEY")
 check_eq "the AppKey works with Basic on /auth/me" 200 "$code"
@@ -171,7 +93,7 @@ check_match "rotate: a new key" '^[A-Za-z0-9_-]{22,}$' "$KEY2"
 check_fails "rotate: the key changed" test "$KEY" = "$KEY2"
 check_eq "rotate: the old key is refused at once" 401 "$(basic "$APPID" "$KEY")"
 check_eq "rotate: the new key works" 200 "$(basic "$APPID" "$KEY2")"
-check_eq "rotate: audited" 1 "$(audits rotate_key "$ID")"
+check_eq "rotate: audited" 1 "$(audits api_application rotate_key "$ID")"
 
 # --- update with If-Match ----------------------------------------------------
 as admin GET "$APPS/$ID" >/dev/null
@@ -186,7 +108,7 @@ check_eq "update: changed" new "$(jbody .description)"
 check_fails "update: a new ETag" test "$tag" = "$(etag)"
 check_eq "update: the old ETag is now stale" 412 \
     "$(as admin PUT "$APPS/$ID" '{"description":"newer"}' -H "If-Match: $tag")"
-check_eq "update: audited" 1 "$(audits update "$ID")"
+check_eq "update: audited" 1 "$(audits api_application update "$ID")"
 check_eq "update: tenant_id is not a changeable field" 422 \
     "$(as admin PUT "$APPS/$ID" "{\"tenant_id\":$TID2}" -H 'If-Match: *')"
 
@@ -197,7 +119,8 @@ check_eq "deactivate: the key is refused" 401 "$(basic "$APPID" "$KEY2")"
 check_eq "activate: 200" 200 "$(as admin POST "$APPS/$ID/activate")"
 check_eq "activate: the key works again" 200 "$(basic "$APPID" "$KEY2")"
 check_eq "activate/deactivate: audited" 2 \
-    "$(($(audits activate "$ID") + $(audits deactivate "$ID")))"
+    "$(($(audits api_application activate "$ID") +
+    $(audits api_application deactivate "$ID")))"
 
 # --- an application acting through the API with its own key ------------------------
 code=$(http GET "$APPS?limit=500" -u "$APPID:$KEY2")
@@ -327,7 +250,7 @@ check_eq "certificate: the fingerprint shown is its own" "$FP" \
 end=$(openssl x509 -in "$T_TMP/leaf.pem" -noout -enddate | cut -d= -f2)
 days=$((($(date -u -d "$end" +%s) - $(date -u +%s) + 3600) / 86400))
 check_eq "certificate: valid for the days asked" 30 "$days"
-check_eq "certificate: audited" 1 "$(audits issue "$ID")"
+check_eq "certificate: audited" 1 "$(audits api_application issue "$ID")"
 check_eq "certificate: the public PEM any time" 200 \
     "$(as admin GET "$APPS/$ID/certificate")"
 check_match "certificate: as a PEM chain" '^application/pem-certificate-chain' \
@@ -360,7 +283,8 @@ check_eq "PKCS#12: a second download is 410" 410 \
 check_eq "PKCS#12: the wrapped key is destroyed" 0 \
     "$(db_sql "SELECT COUNT(*) FROM certificates c JOIN api_applications a
         ON a.certificate_id = c.id WHERE a.id = $ID AND c.wrapped_key IS NOT NULL")"
-check_eq "PKCS#12: the download is audited once" 1 "$(audits download "$ID")"
+check_eq "PKCS#12: the download is audited once" 1 \
+    "$(audits api_application download "$ID")"
 code=$(http GET /api/v1/auth/me --cert "$T_TMP/app.pem" --key "$T_TMP/app.key")
 check_eq "the application authenticates with its TLS certificate" 200 "$code"
 check_eq "...as itself" "$APPID/certificate" "$(jbody '"\(.app_id)/\(.auth_method)"')"
@@ -388,7 +312,7 @@ check_eq "revoke: twice is 409" 409 "$(as admin POST "$APPS/$ID/revoke")"
 check_eq "revoke: the certificate is revoked too" 0 \
     "$(db_sql "SELECT COUNT(*) FROM certificates c JOIN api_applications a
         ON a.certificate_id = c.id WHERE a.id = $ID AND c.status = 'active'")"
-check_eq "revoke: audited" 1 "$(audits revoke_key "$ID")"
+check_eq "revoke: audited" 1 "$(audits api_application revoke_key "$ID")"
 
 # --- delete -----------------------------------------------------------------------------
 as admin GET "$APPS/$ID" >/dev/null
@@ -397,7 +321,7 @@ check_eq "delete without If-Match: 428" 428 "$(as admin DELETE "$APPS/$ID")"
 check_eq "delete with the ETag: 204" 204 \
     "$(as admin DELETE "$APPS/$ID" -H "If-Match: $tag")"
 check_eq "delete: gone" 404 "$(as admin GET "$APPS/$ID")"
-check_eq "delete: audited" 1 "$(audits delete "$ID")"
+check_eq "delete: audited" 1 "$(audits api_application delete "$ID")"
 
 # --- no secret in the audit log ----------------------------------------------------------
 secrets=0

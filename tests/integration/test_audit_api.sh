@@ -21,44 +21,12 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-RUN=$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')
 ADM="audadm-$RUN"
 PW="pw-$RUN-Secret"
 TA_NAME="Audit A $RUN"
 TE_NAME="=evil-$RUN"
 ORG_NAME="Audit Org $RUN"
 CSV_HEADER='id,ts,actor_type,actor_id,actor_name,tenant_id,org_id,entity,entity_id,entity_name,action,outcome,reason,source_addr,details'
-
-ctl() {
-	"$ESTUARY_CTL" -c "$ESTUARY_CONF" "$@"
-}
-
-# conf KEY DEFAULT: a value from the instance's estuary.conf.
-conf() {
-	local v
-
-	v=$(awk -v k="$1" -F' *= *' '$1 == k { print $2; exit }' \
-	    "$ESTUARY_CONF")
-	printf '%s' "${v:-$2}"
-}
-
-# db_sql SQL: runs SQL as the instance's administrative database account
-# over its socket (the password goes through an option file, not argv).
-db_sql() {
-	local cnf=$T_TMP/admin.cnf
-
-	[ -s "$cnf" ] ||
-	    (umask 077 && printf '[client]\nuser=%s\npassword=%s\nsocket=%s\n' \
-		"$(conf db_admin_user estuary_admin)" \
-		"$(head -n 1 "$(conf db_admin_password_file /nonexistent)")" \
-		"$(conf db_socket /run/mysqld/mysqld.sock)" >"$cnf")
-	mariadb --defaults-file="$cnf" --protocol=socket --batch --raw \
-	    --skip-column-names "$(conf db_name estuary)" -e "$1"
-}
-
-jbody() {
-	jq -r "$1" "$T_TMP/body" 2>/dev/null
-}
 
 # The row restored at exit, if the tamper test changed it.
 TAMPER_ID=
@@ -69,39 +37,11 @@ restore_row() {
 	    WHERE id = $TAMPER_ID" >/dev/null 2>&1
 	TAMPER_ID=
 }
-trap 'restore_row; rm -rf "$T_TMP"' EXIT
-
-# login USER PASSWORD: POST /auth/login into the cookie jar; prints the
-# status.
-login() {
-	local body
-
-	body=$(jq -nc --arg u "$1" --arg p "$2" '{username: $u, password: $p}')
-	http POST /api/v1/auth/login -H 'Content-Type: application/json' \
-	    --data-binary "$body" -c "$T_TMP/jar"
-}
-
-# api METHOD PATH [curl options...]: as the run's Admin (cookie + CSRF).
-api() {
-	local m=$1 p=$2
-	shift 2
-	http "$m" "$p" -b "$T_TMP/jar" -H "X-CSRF-Token: $CSRF" "$@"
-}
-
-# post PATH JSON: a JSON POST as the run's Admin; prints the status.
-post() {
-	api POST "$1" -H 'Content-Type: application/json' --data-binary "$2"
-}
-
-# as APP METHOD PATH: as an API application ("AppID<TAB>AppKey").
-as() {
-	local app=$1 m=$2 p=$3
-	http "$m" "$p" -u "${app%%	*}:${app#*	}"
-}
+at_exit restore_row
 
 # logs QUERY: GET /audit-logs?QUERY as the Admin; prints the status.
 logs() {
-	api GET "/api/v1/audit-logs?$1"
+	as adm GET "/api/v1/audit-logs?$1"
 }
 
 # rows: "entity/action/outcome" of each item of the last page, one line.
@@ -136,27 +76,25 @@ pages() {
 printf '%s\n' "$PW" >"$T_TMP/pw"
 check "admin user for the run" ctl user add --username "$ADM" --admin \
     --password-file "$T_TMP/pw"
-check_eq "a wrong password is refused" 401 "$(login "$ADM" "wrong-$RUN")"
-check_eq "the Admin logs in" 200 "$(login "$ADM" "$PW")"
-CSRF=$(jbody .csrf_token)
+check_eq "a wrong password is refused" 401 \
+    "$(session adm "$ADM" "wrong-$RUN")"
+check_eq "the Admin logs in" 200 "$(session adm "$ADM" "$PW")"
 ADM_ID=$(jbody .user.id)
 
 check_eq "tenant A created" 201 \
-    "$(post /api/v1/tenants "$(jq -nc --arg n "$TA_NAME" '{name: $n}')")"
+    "$(as adm POST /api/v1/tenants "$(jq -nc --arg n "$TA_NAME" '{name: $n}')")"
 TA=$(jbody .id)
 check_eq "tenant =evil created" 201 \
-    "$(post /api/v1/tenants "$(jq -nc --arg n "$TE_NAME" '{name: $n}')")"
+    "$(as adm POST /api/v1/tenants "$(jq -nc --arg n "$TE_NAME" '{name: $n}')")"
 TE=$(jbody .id)
 check_eq "organization created" 201 \
-    "$(post /api/v1/organizations "$(jq -nc --arg n "$ORG_NAME" \
+    "$(as adm POST /api/v1/organizations "$(jq -nc --arg n "$ORG_NAME" \
 	--argjson t "${TA:-0}" '{tenant_id: $t, name: $n}')")"
 OA=$(jbody .id)
 
-AUD=$(ctl app add --tenant "$TA_NAME" --role tenant_auditor \
-    --name "aud-$RUN" 2>/dev/null)
+AUD=$(app_add "$TA_NAME" tenant_auditor "aud-$RUN")
 check_match "tenant auditor application" '^[0-9a-f]{32}	' "$AUD"
-OPR=$(ctl app add --tenant "$TA_NAME" --org "$ORG_NAME" --role org_operator \
-    --name "op-$RUN" 2>/dev/null)
+OPR=$(app_add "$TA_NAME" org_operator "op-$RUN" --org "$ORG_NAME")
 check_match "organization operator application" '^[0-9a-f]{32}	' "$OPR"
 
 # --- the rows of those actions ---------------------------------------------------
@@ -263,7 +201,8 @@ check_eq "whole log: every row of the table" \
     "$(wc -l <"$T_TMP/p7")"
 
 # --- a Tenant Auditor sees its tenant -------------------------------------------------
-check_eq "tenant auditor: 200" 200 "$(as "$AUD" GET "/api/v1/audit-logs?limit=500")"
+check_eq "tenant auditor: 200" 200 \
+    "$(as_app "$AUD" GET "/api/v1/audit-logs?limit=500")"
 check_eq "tenant auditor: only tenant A's rows" "$TA" \
     "$(jq -r '[.items[].tenant_id] | unique | join(",")' "$T_TMP/body")"
 check_eq "tenant auditor: sees the organization's creation" 1 \
@@ -273,17 +212,18 @@ check_eq "tenant auditor: all of tenant A's rows" \
     "$(db_sql "SELECT COUNT(*) FROM audit_log WHERE tenant_id = $TA")" \
     "$(count)"
 check_eq "tenant auditor: its own tenant_id filter: 200" 200 \
-    "$(as "$AUD" GET "/api/v1/audit-logs?tenant_id=$TA")"
+    "$(as_app "$AUD" GET "/api/v1/audit-logs?tenant_id=$TA")"
 check_eq "tenant auditor: another tenant's id: 404" 404 \
-    "$(as "$AUD" GET "/api/v1/audit-logs?tenant_id=$TE")"
-as "$AUD" GET "/api/v1/audit-logs?actor_name=$ADM&limit=500" >/dev/null
+    "$(as_app "$AUD" GET "/api/v1/audit-logs?tenant_id=$TE")"
+as_app "$AUD" GET "/api/v1/audit-logs?actor_name=$ADM&limit=500" >/dev/null
 check_eq "tenant auditor: the Admin's rows outside tenant A are hidden" \
     "$TA" "$(jq -r '[.items[].tenant_id] | unique | join(",")' "$T_TMP/body")"
 
 # --- an Organization Operator is refused ------------------------------------------------
-check_eq "org operator: list 403" 403 "$(as "$OPR" GET /api/v1/audit-logs)"
+check_eq "org operator: list 403" 403 \
+    "$(as_app "$OPR" GET /api/v1/audit-logs)"
 check_eq "org operator: export 403" 403 \
-    "$(as "$OPR" GET /api/v1/audit-logs/export)"
+    "$(as_app "$OPR" GET /api/v1/audit-logs/export)"
 logs "actor_name=op-$RUN&outcome=denied" >/dev/null
 check_eq "org operator: both refusals audited" \
     "audit_log/export/denied audit_log/list/denied" "$(rows)"
@@ -293,7 +233,7 @@ check_eq "org operator: refusals carry the actor type" application \
 # --- CSV export ---------------------------------------------------------------------
 logs "actor_name=$ADM&limit=2" >/dev/null
 CUR=$(jbody .next_cursor)
-code=$(api GET "/api/v1/audit-logs/export?actor_name=$ADM")
+code=$(as adm GET "/api/v1/audit-logs/export?actor_name=$ADM")
 check_eq "export: 200" 200 "$code"
 check_eq "export: media type" "text/csv; charset=utf-8" "$(header Content-Type)"
 check_eq "export: an attachment" 'attachment; filename="audit-log.csv"' \
@@ -310,14 +250,14 @@ check_eq "export: a name beginning with = gets an apostrophe" 1 \
     "$(grep -c ",'$TE_NAME,create," "$T_TMP/body")"
 check_eq "export: no cell begins with =" 0 \
     "$(grep -c ",=evil" "$T_TMP/body")"
-code=$(api GET "/api/v1/audit-logs/export?actor_name=$ADM&cursor=$CUR")
+code=$(as adm GET "/api/v1/audit-logs/export?actor_name=$ADM&cursor=$CUR")
 check_eq "export with a cursor: 200" 200 "$code"
 check_eq "export with a cursor: the rows after it" \
     "$(tail -n +3 "$T_TMP/all")" "$(tail -n +2 "$T_TMP/body" | cut -d, -f1)"
 check_eq "export: limit refused" 400 \
-    "$(api GET "/api/v1/audit-logs/export?limit=5")"
+    "$(as adm GET "/api/v1/audit-logs/export?limit=5")"
 check_eq "export: bad filter refused" 400 \
-    "$(api GET "/api/v1/audit-logs/export?outcome=maybe")"
+    "$(as adm GET "/api/v1/audit-logs/export?outcome=maybe")"
 
 logs "actor_name=$ADM&action=export" >/dev/null
 check_eq "export: audited once per export" \
@@ -328,7 +268,7 @@ check_eq "export: the audit row counts the rows and the filters" \
 	"$T_TMP/body")"
 
 check_eq "tenant auditor: export 200" 200 \
-    "$(as "$AUD" GET /api/v1/audit-logs/export)"
+    "$(as_app "$AUD" GET /api/v1/audit-logs/export)"
 check_eq "tenant auditor: export of tenant A's rows only" "$TA" \
     "$(tail -n +2 "$T_TMP/body" | cut -d, -f6 | sort -u | tr '\n' ' ' |
 	sed 's/ $//')"

@@ -19,37 +19,9 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-RUN=$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')
 TENANT="Auth Tenant $RUN"
 PW="pw-$RUN-Secret"
 CLIENT_ADDR=127.0.0.1
-
-ctl() {
-	"$ESTUARY_CTL" -c "$ESTUARY_CONF" "$@"
-}
-
-# conf KEY DEFAULT: a value from the instance's estuary.conf.
-conf() {
-	local v
-
-	v=$(awk -v k="$1" -F' *= *' '$1 == k { print $2; exit }' \
-	    "$ESTUARY_CONF")
-	printf '%s' "${v:-$2}"
-}
-
-# db_sql SQL: runs SQL as the instance's admin database account over its
-# socket (the password goes through an option file, not argv).
-db_sql() {
-	local cnf=$T_TMP/admin.cnf
-
-	[ -s "$cnf" ] ||
-	    (umask 077 && printf '[client]\nuser=%s\npassword=%s\nsocket=%s\n' \
-		"$(conf db_admin_user estuary_admin)" \
-		"$(head -n 1 "$(conf db_admin_password_file /nonexistent)")" \
-		"$(conf db_socket /run/mysqld/mysqld.sock)" >"$cnf")
-	mariadb --defaults-file="$cnf" --protocol=socket --batch --raw \
-	    --skip-column-names "$(conf db_name estuary)" -e "$1"
-}
 
 # Failed logins from this script's address count against the address for
 # 15 minutes; forget them, so that the script can run again and later
@@ -58,7 +30,7 @@ forget_attempts() {
 	db_sql "DELETE FROM login_attempts WHERE source_addr = '$CLIENT_ADDR'" \
 	    >/dev/null 2>&1
 }
-trap 'forget_attempts; rm -rf "$T_TMP"' EXIT
+at_exit forget_attempts
 forget_attempts
 
 # logout [curl options...]: POST /auth/logout (no body, as a browser's
@@ -67,23 +39,9 @@ logout() {
 	http POST /api/v1/auth/logout -H 'Content-Length: 0' "$@"
 }
 
-# login USER PASSWORD [curl options...]: POST /auth/login; prints the status.
-login() {
-	local body
-
-	body=$(jq -nc --arg u "$1" --arg p "$2" '{username: $u, password: $p}')
-	shift 2
-	http POST /api/v1/auth/login -H 'Content-Type: application/json' \
-	    --data-binary "$body" "$@"
-}
-
 # The session token of the last response's Set-Cookie, "" if none.
 cookie_token() {
 	header Set-Cookie | sed -n 's/^estuary_session=\([^;]*\);.*/\1/p'
-}
-
-jbody() {
-	jq -r "$1" "$T_TMP/body" 2>/dev/null
 }
 
 sha256hex() {
@@ -137,8 +95,7 @@ for u in alice thr clr strong idle gone; do
 	check "user $u-$RUN" ctl user add --username "$u-$RUN" \
 	    --role tenant_operator --tenant "$TENANT" --password-file "$T_TMP/pw"
 done
-app=$(ctl app add --tenant "$TENANT" --role tenant_operator \
-    --name "App $RUN" 2>"$T_TMP/app.err")
+app=$(app_add "$TENANT" tenant_operator "App $RUN")
 check_match "app add prints AppID and AppKey" \
     '^[0-9a-f]{32}	[A-Za-z0-9_-]{43}$' "$app"
 APP_ID=${app%%	*}

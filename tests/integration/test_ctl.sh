@@ -12,46 +12,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-RUN=$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')
 TAB=$'\t'
-
-ctl() {
-	"$ESTUARY_CTL" -c "$ESTUARY_CONF" "$@"
-}
-
-# conf KEY DEFAULT: a value from the instance's estuary.conf.
-conf() {
-	local v
-
-	v=$(awk -v k="$1" -F' *= *' '$1 == k { print $2; exit }' \
-	    "$ESTUARY_CONF")
-	printf '%s' "${v:-$2}"
-}
-
-# db_admin ARGS...: a MariaDB client program (mariadb, mariadb-dump) as
-# the instance's admin account; the password goes through an option file.
-db_admin() {
-	local prog=$1 cnf=$T_TMP/admin.cnf
-	shift
-
-	(umask 077 && printf '[client]\nuser=%s\npassword=%s\nsocket=%s\n' \
-	    "$(conf db_admin_user estuary_admin)" \
-	    "$(head -n 1 "$(conf db_admin_password_file /nonexistent)")" \
-	    "$(conf db_socket /run/mysqld/mysqld.sock)" >"$cnf")
-	"$prog" --defaults-file="$cnf" --protocol=socket "$@"
-}
-
-db_sql() {
-	db_admin mariadb --batch --raw --skip-column-names \
-	    "$(conf db_name estuary)" -e "$1"
-}
-
-# fp FILE [FORMAT]: the SHA-256 fingerprint of a certificate, or a
-# string naming FILE when it holds none (so two missing files differ).
-fp() {
-	openssl x509 -in "$1" -inform "${2:-PEM}" -noout -fingerprint -sha256 \
-	    2>/dev/null || echo "no certificate in $1"
-}
 
 # --- the signer answers --------------------------------------------------------
 out=$(ctl token info 2>&1)
@@ -234,6 +195,8 @@ check_fails "user add of the same user again fails" \
 check "user add --exists-ok accepts it" \
     ctl user add --username "$user" --role tenant_admin --tenant "$tenant" \
     --exists-ok
+# The dollar signs are the hash's own, not the shell's.
+# shellcheck disable=SC2016
 check_match "only an argon2id hash is stored" '^\$argon2id\$v=19\$m=65536,t=3,p=1\$' \
     "$(db_sql "SELECT password_hash FROM users WHERE username = '$user'")"
 check_eq "the password itself is not stored" 0 \

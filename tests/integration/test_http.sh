@@ -23,25 +23,14 @@ raw() {
 	    -servername localhost 2>/dev/null | head -n 1 | tr -d '\r'
 }
 
-# fingerprint PEMFILE
-fingerprint() {
-	openssl x509 -in "$1" -noout -fingerprint -sha256 2>/dev/null |
-	    sed 's/.*=//'
-}
-
-# json_field FILE FILTER: a jq filter's raw value, "" when it fails.
-json_field() {
-	jq -r "$2" "$1" 2>/dev/null
-}
-
 # --- health --------------------------------------------------------------------
 code=$(http GET /api/v1/health)
 check_eq "health: status 200" 200 "$code"
 check_match "health: JSON media type" '^application/json' \
     "$(header Content-Type)"
-check_eq "health: status field ok" ok "$(json_field "$T_TMP/body" .status)"
-check_eq "health: database ok" ok "$(json_field "$T_TMP/body" .database)"
-check_eq "health: signer ok" ok "$(json_field "$T_TMP/body" .signer)"
+check_eq "health: status field ok" ok "$(jbody .status)"
+check_eq "health: database ok" ok "$(jbody .database)"
+check_eq "health: signer ok" ok "$(jbody .signer)"
 check_eq "health: not cacheable" no-store "$(header Cache-Control)"
 
 # --- EST cacerts ----------------------------------------------------------------
@@ -67,9 +56,9 @@ awk -v d="$T_TMP" '/-----BEGIN CERTIFICATE-----/ { n++ }
 ncerts=$(grep -c -- '-----BEGIN CERTIFICATE-----' "$T_TMP/chain.pem")
 check_eq "cacerts: two certificates" 2 "$ncerts"
 check_eq "cacerts: the issuing CA comes first" \
-    "$(fingerprint "$ESTUARY_ISSUING_CA_PEM")" "$(fingerprint "$T_TMP/cert1.pem")"
+    "$(fp "$ESTUARY_ISSUING_CA_PEM")" "$(fp "$T_TMP/cert1.pem")"
 check_eq "cacerts: the root CA comes second" \
-    "$(fingerprint "$ESTUARY_ROOT_CA_PEM")" "$(fingerprint "$T_TMP/cert2.pem")"
+    "$(fp "$ESTUARY_ROOT_CA_PEM")" "$(fp "$T_TMP/cert2.pem")"
 check "cacerts: the chain verifies (openssl verify)" \
     openssl verify -CAfile "$ESTUARY_ROOT_CA_PEM" \
     -untrusted "$T_TMP/chain.pem" "$T_TMP/cert1.pem"
@@ -123,9 +112,9 @@ check_eq "EST: unknown operation is 404" 404 \
 check_eq "API: unknown path is 404" 404 "$(http GET /api/v1/no/such/thing)"
 check_match "API: 404 is JSON" '^application/json' "$(header Content-Type)"
 check_eq "API: 404 has the error shape" true \
-    "$(json_field "$T_TMP/body" '(.error.code|type=="string") and
+    "$(jbody '(.error.code|type=="string") and
     (.error.message|type=="string") and (.error|keys - ["code","message","field"] == [])')"
-check_eq "API: 404 error code" NOTFOUND "$(json_field "$T_TMP/body" .error.code)"
+check_eq "API: 404 error code" NOTFOUND "$(jbody .error.code)"
 
 # --- malformed requests --------------------------------------------------------
 check_match "Host with a space is 400" ' 400' \
@@ -161,7 +150,7 @@ check_eq "API: a 900 kB body reaches the application (405)" 405 \
     "$(http POST /api/v1/health -H 'Content-Type: application/json' \
     --data-binary @"$T_TMP/under")"
 check_eq "API: its answer has the error shape" METHOD \
-    "$(json_field "$T_TMP/body" .error.code)"
+    "$(jbody .error.code)"
 
 # --- static pages ------------------------------------------------------------------
 check_eq "landing page: 200" 200 "$(http GET /)"

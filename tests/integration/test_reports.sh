@@ -17,7 +17,6 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-RUN=$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')
 TR_NAME="Report T $RUN"
 TU_NAME="Report U $RUN"
 CA1="Report CA $RUN"
@@ -25,44 +24,9 @@ CA2="=Report CA2 $RUN"
 DT1="Report DT $RUN"
 DTG="Report Global $RUN"
 
-ctl() {
-	"$ESTUARY_CTL" -c "$ESTUARY_CONF" "$@"
-}
-
-# conf KEY DEFAULT: a value from the instance's estuary.conf.
-conf() {
-	local v
-
-	v=$(awk -v k="$1" -F' *= *' '$1 == k { print $2; exit }' \
-	    "$ESTUARY_CONF")
-	printf '%s' "${v:-$2}"
-}
-
-# sql_as ACCOUNT PASSWORD-FILE SQL: runs SQL over the instance's socket as
-# ACCOUNT (the password goes through an option file, not argv).
-sql_as() {
-	local cnf=$T_TMP/$1.cnf
-
-	[ -s "$cnf" ] ||
-	    (umask 077 && printf '[client]\nuser=%s\npassword=%s\nsocket=%s\n' \
-		"$1" "$(head -n 1 "$2")" \
-		"$(conf db_socket /run/mysqld/mysqld.sock)" >"$cnf")
-	mariadb --defaults-file="$cnf" --protocol=socket --batch --raw \
-	    --skip-column-names "$(conf db_name estuary)" -e "$3"
-}
-
-db_sql() {
-	sql_as "$(conf db_admin_user estuary_admin)" \
-	    "$(conf db_admin_password_file /nonexistent)" "$1"
-}
-
 # The read-only account; its password file lies beside estuary.conf.
 report_sql() {
 	sql_as estuary_report "$(dirname "$ESTUARY_CONF")/db-report.pw" "$1"
-}
-
-jbody() {
-	jq -r "$1" "$T_TMP/body" 2>/dev/null
 }
 
 items() {
@@ -78,26 +42,16 @@ cleanup() {
 	    DELETE FROM device_types WHERE name IN ('$DT1', '$DTG');
 	    DELETE FROM cas WHERE name IN ('$CA1', '$CA2')" >/dev/null 2>&1
 }
-trap 'cleanup; rm -rf "$T_TMP"' EXIT
-
-# login USER PASSWORD: POST /auth/login into the cookie jar; prints the
-# status.
-login() {
-	local body
-
-	body=$(jq -nc --arg u "$1" --arg p "$2" '{username: $u, password: $p}')
-	http POST /api/v1/auth/login -H 'Content-Type: application/json' \
-	    --data-binary "$body" -c "$T_TMP/jar"
-}
+at_exit cleanup
 
 # admin REPORT?QUERY: a report as the Admin; prints the status.
 admin() {
-	http GET "/api/v1/reports/$1" -b "$T_TMP/jar"
+	http GET "/api/v1/reports/$1" -b "$T_TMP/admin.jar"
 }
 
-# as APP REPORT?QUERY: a report as an API application.
-as() {
-	http GET "/api/v1/reports/$2" -u "${1%%	*}:${1#*	}"
+# app APP REPORT?QUERY: a report as an API application.
+app() {
+	as_app "$1" GET "/api/v1/reports/$2"
 }
 
 # --- tenants, applications and rows ------------------------------------------------
@@ -111,14 +65,11 @@ OR=$(db_sql "SELECT id FROM organizations WHERE tenant_id = $TR")
 OU=$(db_sql "SELECT id FROM organizations WHERE tenant_id = $TU")
 check_match "tenant and organization ids" '^[0-9]+ [0-9]+ [0-9]+ [0-9]+$' \
     "$TR $TU $OR $OU"
-AUD=$(ctl app add --tenant "$TR_NAME" --role tenant_auditor \
-    --name "raud-$RUN" 2>/dev/null)
+AUD=$(app_add "$TR_NAME" tenant_auditor "raud-$RUN")
 check_match "tenant auditor application" '^[0-9a-f]{32}	' "$AUD"
-ADM_T=$(ctl app add --tenant "$TR_NAME" --role tenant_admin \
-    --name "radm-$RUN" 2>/dev/null)
+ADM_T=$(app_add "$TR_NAME" tenant_admin "radm-$RUN")
 check_match "tenant admin application" '^[0-9a-f]{32}	' "$ADM_T"
-OPR=$(ctl app add --tenant "$TR_NAME" --role tenant_operator \
-    --name "ropr-$RUN" 2>/dev/null)
+OPR=$(app_add "$TR_NAME" tenant_operator "ropr-$RUN")
 check_match "tenant operator application" '^[0-9a-f]{32}	' "$OPR"
 
 # Two CAs of tenant T (the second one's name begins with "=").
@@ -194,7 +145,7 @@ INSERT INTO est_enrollments (ts, tenant_id, domain, operation, auth_method,
 	'factory_cert', 'success', TRUE)"
 
 check_eq "the Admin logs in" 200 \
-    "$(login "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
 
 # --- JSON figures (Admin narrowed to tenant T) -------------------------------------
 BY_STATUS='[{"status":"active","certificates":3},{"status":"expired","certificates":2},{"status":"revoked","certificates":1}]'
@@ -268,30 +219,30 @@ check_eq "expiring, every tenant: tenant U's certificate is one" 1 \
 for r in "certificates-by-status:$BY_STATUS" "certificates-by-ca:$BY_CA" \
     "devices-by-mode:$BY_MODE" "devices-by-type:$BY_TYPE"; do
 	name=${r%%:*}
-	check_eq "tenant auditor: $name: 200" 200 "$(as "$AUD" "$name")"
+	check_eq "tenant auditor: $name: 200" 200 "$(app "$AUD" "$name")"
 	check_eq "tenant auditor: $name: its tenant's figures" \
 	    "$TR ${r#*:}" "$(jbody .tenant_id) $(items)"
 done
 check_eq "tenant auditor: per day" "$PER_DAY" \
-    "$(as "$AUD" "enrollments-per-day?$RANGE" >/dev/null; items)"
+    "$(app "$AUD" "enrollments-per-day?$RANGE" >/dev/null; items)"
 check_eq "tenant admin: by status" "$BY_STATUS" \
-    "$(as "$ADM_T" certificates-by-status >/dev/null; items)"
+    "$(app "$ADM_T" certificates-by-status >/dev/null; items)"
 check_eq "tenant auditor: its own tenant_id: 200" 200 \
-    "$(as "$AUD" "devices-by-mode?tenant_id=$TR")"
+    "$(app "$AUD" "devices-by-mode?tenant_id=$TR")"
 check_eq "tenant auditor: another tenant: 404" 404 \
-    "$(as "$AUD" "devices-by-mode?tenant_id=$TU")"
+    "$(app "$AUD" "devices-by-mode?tenant_id=$TU")"
 check_eq "tenant auditor: CSV allowed (export)" 200 \
-    "$(as "$AUD" "devices-by-mode?format=csv")"
+    "$(app "$AUD" "devices-by-mode?format=csv")"
 check_eq "tenant operator: 403" 403 \
-    "$(as "$OPR" certificates-by-status)"
+    "$(app "$OPR" certificates-by-status)"
 check_eq "tenant operator: CSV 403" 403 \
-    "$(as "$OPR" "certificates-by-status?format=csv")"
+    "$(app "$OPR" "certificates-by-status?format=csv")"
 check_eq "tenant operator: refusals audited" 2 \
     "$(db_sql "SELECT COUNT(*) FROM audit_log WHERE actor_name = 'ropr-$RUN'
 	AND entity = 'report' AND outcome = 'denied'")"
 check_eq "unauthenticated: 401" 401 \
     "$(http GET /api/v1/reports/certificates-by-status)"
-as "$AUD" "devices-by-type" >/dev/null
+app "$AUD" "devices-by-type" >/dev/null
 check_eq "tenant U's devices of the global type are not tenant T's" 2 \
     "$(jq --argjson g "${DG:-0}" '.items[] | select(.device_type_id ==
 	$g) | .devices' "$T_TMP/body")"

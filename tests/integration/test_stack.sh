@@ -14,11 +14,6 @@
 DEVSTACK=$ESTUARY_SRCDIR/devstack
 export ESTUARY_VAR
 
-# conf KEY: a value from the instance's estuary.conf.
-conf() {
-	awk -v k="$1" -F' *= *' '$1 == k { print $2; exit }' "$ESTUARY_CONF"
-}
-
 # health_until CODE: polls the health endpoint until it answers CODE
 # (bounded); prints the last status code.
 health_until() {
@@ -32,16 +27,9 @@ health_until() {
 	echo "$code"
 }
 
-# db_app SQL: runs SQL as the application's database account over the
-# instance's socket; the password goes through an option file, not argv.
+# db_app SQL: runs SQL as the application's database account.
 db_app() {
-	local cnf=$T_TMP/app.cnf
-
-	(umask 077 && printf '[client]\nuser=%s\npassword=%s\nsocket=%s\n' \
-	    "$(conf db_user)" "$(head -n 1 "$(conf db_password_file)")" \
-	    "$(conf db_socket)" >"$cnf")
-	mariadb --defaults-file="$cnf" --protocol=socket --batch \
-	    --skip-column-names "$(conf db_name)" -e "$1"
+	sql_as "$(conf db_user)" "$(conf db_password_file)" "$1"
 }
 
 # pid_of COMPONENT: the pid "./devstack status" reports.
@@ -55,18 +43,16 @@ check "devstack stop signer" "$DEVSTACK" stop signer
 check_match "status says the signer stopped" '^signer: +stopped$' \
     "$("$DEVSTACK" status | grep '^signer:')"
 check_eq "signer down: health 503" 503 "$(http GET /api/v1/health)"
-check_eq "signer down: signer unavailable" unavailable \
-    "$(jq -r .signer "$T_TMP/body" 2>/dev/null)"
-check_eq "signer down: database still ok" ok \
-    "$(jq -r .database "$T_TMP/body" 2>/dev/null)"
+check_eq "signer down: signer unavailable" unavailable "$(jbody .signer)"
+check_eq "signer down: database still ok" ok "$(jbody .database)"
 check "devstack start signer" "$DEVSTACK" start signer
 check_eq "signer back: health 200" 200 "$(health_until 200)"
-check_eq "signer back: signer ok" ok "$(jq -r .signer "$T_TMP/body" 2>/dev/null)"
+check_eq "signer back: signer ok" ok "$(jbody .signer)"
 
 # --- the journal --------------------------------------------------------------------
-check "estuaryctl journal verify" "$ESTUARY_CTL" -c "$ESTUARY_CONF" journal verify
+check "estuaryctl journal verify" ctl journal verify
 check_match "journal lists the CA signatures" 'journal OK: ([2-9]|[1-9][0-9]+) entries' \
-    "$("$ESTUARY_CTL" -c "$ESTUARY_CONF" journal verify 2>&1)"
+    "$(ctl journal verify 2>&1)"
 
 # --- the application's database account ----------------------------------------
 check "app account can SELECT audit_log" db_app 'SELECT COUNT(*) FROM audit_log'
