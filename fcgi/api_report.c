@@ -182,8 +182,13 @@ report_scope(struct db *db, const struct request *req,
 	w.action = perm_action_name(act);
 	w.name = rr->def->name;
 	w.tenant_id = o.tenant_id = rr->params.tenant_id;
-	if ((r = rest_perm(db, p, req, act, o.tenant_id > 0 ? &o : NULL, &w,
-			   e)) != 0)
+	/*
+	 * The collection first: a role without the right is refused with
+	 * 403 whatever tenant it names; then the tenant it names.
+	 */
+	if ((r = rest_perm(db, p, req, act, NULL, &w, e)) != 0 ||
+	    (o.tenant_id > 0 &&
+	     (r = rest_perm(db, p, req, act, &o, &w, e)) != 0))
 		return r;
 	if (auth_actor(p, &a) != 0 ||
 	    perm_list_filter(&a, PERM_ENT_REPORT, &pf) != 0)
