@@ -586,7 +586,13 @@ h_create(struct hctx *c, const struct request *req, const struct principal *p,
 	rest_diff_init(&d);
 	rest_diff_create(&d);
 	memset(&n, 0, sizeof(n));
-	if ((r = rest_query_none(req, &e)) != 0 ||
+	/*
+	 * A role without the create right is refused before its body is
+	 * read, whatever the target, as for organizations and users.
+	 */
+	api_app_what(NULL, "create", &w);
+	if ((r = rest_query_none(req, &e)) != 0 || (r = ctx_db(c, &db)) != 0 ||
+	    (r = rest_perm(db, p, req, PERM_ACT_CREATE, NULL, &w, &e)) != 0 ||
 	    (r = rest_body(req, create_fields, NELEM(create_fields), &body,
 			   &e)) != 0)
 		goto out;
@@ -608,12 +614,9 @@ h_create(struct hctx *c, const struct request *req, const struct principal *p,
 			goto out;
 		n.expires_at = expires;
 	}
-	if ((r = ctx_db(c, &db)) != 0)
-		goto out;
 	memset(&o, 0, sizeof(o));
 	o.tenant_id = tenant_id;
 	o.org_id = org_id;
-	api_app_what(NULL, "create", &w);
 	w.name = n.name;
 	w.tenant_id = tenant_id;
 	w.org_id = org_id;
