@@ -44,8 +44,8 @@
 #define REQ_AUTH_MAX 1024 /* the Authorization header */
 #define REQ_USER_MAX 255
 #define REQ_PASS_MAX 255
-#define REQ_CERT_MAX 32768 /* SSL_CLIENT_CERT, PEM or URL-encoded PEM */
-#define REQ_REASON_MAX 256 /* reason of SSL_CLIENT_VERIFY=FAILED:... */
+#define REQ_CERT_MAX 32768  /* SSL_CLIENT_CERT, PEM or URL-encoded PEM */
+#define REQ_REASON_MAX 256  /* reason of SSL_CLIENT_VERIFY=FAILED:... */
 #define REQ_COOKIE_MAX 4096 /* the Cookie header */
 #define REQ_CSRF_MAX 128    /* the X-CSRF-Token header */
 
