@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "subject.h"
+#include "subject_int.h"
 #include "util.h"
 
 /* Longest hex DER an otherName takes, in bytes once decoded. */
@@ -45,8 +46,8 @@ is_alnum(int c)
 	return is_alpha(c) || (c >= '0' && c <= '9');
 }
 
-static int
-is_upper(int c)
+int
+subj_is_upper(int c)
 {
 	return c >= 'A' && c <= 'Z';
 }
@@ -90,8 +91,8 @@ set_error(struct subj_error *err, const struct subj_template *t, long i,
  * surrogates, nothing past U+10FFFF, no C0/C1 control character or DEL);
  * -1 when the text is none of that.
  */
-static long
-utf8_chars(const char *s)
+long
+subj_utf8_chars(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned long cp, min;
@@ -135,8 +136,8 @@ utf8_chars(const char *s)
 }
 
 /* RFC 5280 PrintableString characters. */
-static int
-is_printable_str(const char *s)
+int
+subj_is_printable_str(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (!is_alnum(*s) && *s != ' ' &&
@@ -145,8 +146,8 @@ is_printable_str(const char *s)
 	return 1;
 }
 
-static int
-is_ascii_str(const char *s)
+int
+subj_is_ascii_str(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s >= 0x7f || (unsigned char)*s < 0x20)
@@ -155,8 +156,8 @@ is_ascii_str(const char *s)
 }
 
 /* The string type an attribute gets, SUBJ_STR_DEFAULT resolved. */
-static enum subj_strtype
-attr_strtype(const char *oid, enum subj_strtype st)
+enum subj_strtype
+subj_attr_strtype(const char *oid, enum subj_strtype st)
 {
 	if (st != SUBJ_STR_DEFAULT)
 		return st;
@@ -170,8 +171,8 @@ attr_strtype(const char *oid, enum subj_strtype st)
 }
 
 /* A hostname of LDH labels; a wildcard "*." may lead when allowed. */
-static int
-valid_dns(const char *s, int wildcard)
+int
+subj_valid_dns(const char *s, int wildcard)
 {
 	size_t len = strlen(s), label = 0;
 	const char *p;
@@ -199,8 +200,8 @@ valid_dns(const char *s, int wildcard)
 	return label > 0 && p[-1] != '-';
 }
 
-static int
-valid_ip(const char *s, unsigned char bin[16], size_t *len)
+int
+subj_valid_ip(const char *s, unsigned char bin[16], size_t *len)
 {
 	unsigned char tmp[16];
 
@@ -223,8 +224,8 @@ valid_ip(const char *s, unsigned char bin[16], size_t *len)
  * An absolute URI: a scheme, ":", then visible ASCII without the characters
  * RFC 3986 excludes.
  */
-static int
-valid_uri(const char *s)
+int
+subj_valid_uri(const char *s)
 {
 	const char *p = s;
 
@@ -241,8 +242,8 @@ valid_uri(const char *s)
 	return 1;
 }
 
-static int
-valid_email(const char *s)
+int
+subj_valid_email(const char *s)
 {
 	const char *at = strchr(s, '@'), *p;
 
@@ -252,7 +253,7 @@ valid_email(const char *s)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
 		    strchr("()<>[]:;,\\\"", *p) != NULL)
 			return 0;
-	return valid_dns(at + 1, 0);
+	return subj_valid_dns(at + 1, 0);
 }
 
 /* Decodes hex digits of any even length up to max bytes. */
@@ -303,8 +304,8 @@ parse_hwmodule(const char *s, ASN1_OBJECT **oid, unsigned char **serial,
 }
 
 /* The ASN.1 value of an otherName from its text form. */
-static int
-othername_value(enum subj_onenc enc, const char *s, ASN1_TYPE **out)
+int
+subj_othername_value(enum subj_onenc enc, const char *s, ASN1_TYPE **out)
 {
 	STACK_OF(ASN1_TYPE) *seq = NULL;
 	ASN1_OBJECT *hwtype = NULL;
@@ -318,7 +319,7 @@ othername_value(enum subj_onenc enc, const char *s, ASN1_TYPE **out)
 	switch (enc) {
 	case SUBJ_ON_UTF8:
 	case SUBJ_ON_IA5:
-		if (enc == SUBJ_ON_IA5 && !is_ascii_str(s))
+		if (enc == SUBJ_ON_IA5 && !subj_is_ascii_str(s))
 			return EST_E_UNPROCESSABLE;
 		if ((str = ASN1_STRING_type_new(
 			     enc == SUBJ_ON_UTF8 ? V_ASN1_UTF8STRING
@@ -407,7 +408,7 @@ check_value(const struct subj_field *f, size_t max, const char *v,
 	    const char **why)
 {
 	ASN1_TYPE *t = NULL;
-	long n = utf8_chars(v);
+	long n = subj_utf8_chars(v);
 	int r;
 
 	if (n < 0) {
@@ -419,22 +420,22 @@ check_value(const struct subj_field *f, size_t max, const char *v,
 		return EST_E_UNPROCESSABLE;
 	}
 	if (f->kind == SUBJ_ATTR) {
-		switch (attr_strtype(f->oid, f->strtype)) {
+		switch (subj_attr_strtype(f->oid, f->strtype)) {
 		case SUBJ_STR_PRINTABLE:
-			if (!is_printable_str(v)) {
+			if (!subj_is_printable_str(v)) {
 				*why = "characters not allowed in a "
 				       "PrintableString";
 				return EST_E_UNPROCESSABLE;
 			}
 			if (strcmp(f->oid, "2.5.4.6") == 0 &&
-			    (strlen(v) != 2 || !is_upper(v[0]) ||
-			     !is_upper(v[1]))) {
+			    (strlen(v) != 2 || !subj_is_upper(v[0]) ||
+			     !subj_is_upper(v[1]))) {
 				*why = "country must be two capital letters";
 				return EST_E_UNPROCESSABLE;
 			}
 			return 0;
 		case SUBJ_STR_IA5:
-			if (!is_ascii_str(v)) {
+			if (!subj_is_ascii_str(v)) {
 				*why = "characters not allowed in an IA5String";
 				return EST_E_UNPROCESSABLE;
 			}
@@ -445,27 +446,27 @@ check_value(const struct subj_field *f, size_t max, const char *v,
 	}
 	switch (f->san_type) {
 	case SUBJ_SAN_DNS:
-		if (valid_dns(v, 1))
+		if (subj_valid_dns(v, 1))
 			return 0;
 		*why = "not a DNS name";
 		return EST_E_UNPROCESSABLE;
 	case SUBJ_SAN_IP:
-		if (valid_ip(v, NULL, NULL))
+		if (subj_valid_ip(v, NULL, NULL))
 			return 0;
 		*why = "not an IPv4 or IPv6 address";
 		return EST_E_UNPROCESSABLE;
 	case SUBJ_SAN_URI:
-		if (valid_uri(v))
+		if (subj_valid_uri(v))
 			return 0;
 		*why = "not an absolute URI";
 		return EST_E_UNPROCESSABLE;
 	case SUBJ_SAN_EMAIL:
-		if (valid_email(v))
+		if (subj_valid_email(v))
 			return 0;
 		*why = "not an e-mail address";
 		return EST_E_UNPROCESSABLE;
 	case SUBJ_SAN_OTHERNAME:
-		if ((r = othername_value(f->onenc, v, &t)) == 0) {
+		if ((r = subj_othername_value(f->onenc, v, &t)) == 0) {
 			ASN1_TYPE_free(t);
 			return 0;
 		}
@@ -700,7 +701,7 @@ subject_resolve(const struct subj_template *t, const struct subj_mapping *m,
 		v->field = i;
 		v->kind = f->kind;
 		v->strtype = f->kind == SUBJ_ATTR
-				     ? attr_strtype(f->oid, f->strtype)
+				     ? subj_attr_strtype(f->oid, f->strtype)
 				     : SUBJ_STR_DEFAULT;
 		v->san_type = f->san_type;
 		v->onenc = f->onenc;
@@ -813,10 +814,10 @@ subject_reverse_map(const struct subj_template *t, const struct subj_mapping *m,
 		 * become device fields that have their own bounds and must be
 		 * printable text.
 		 */
-		if (utf8_chars(val) < 0) {
+		if (subj_utf8_chars(val) < 0) {
 			why = "invalid UTF-8 or control character";
 			r = EST_E_UNPROCESSABLE;
-		} else if ((size_t)utf8_chars(val) > max) {
+		} else if ((size_t)subj_utf8_chars(val) > max) {
 			why = "value longer than the maximum length";
 			r = EST_E_UNPROCESSABLE;
 		} else
@@ -847,378 +848,5 @@ subject_reverse_map(const struct subj_template *t, const struct subj_mapping *m,
 	r = 0;
 out:
 	subject_device_values_free(v);
-	return r;
-}
-
-int
-subject_to_x509_name(const struct subj_result *r, X509_NAME **out)
-{
-	const struct subj_value *v;
-	ASN1_OBJECT *obj = NULL;
-	X509_NAME *name = NULL;
-	size_t i;
-	int type, ret = EST_E_NOMEM;
-
-	if (r == NULL || out == NULL)
-		return EST_E_INVAL;
-	if ((name = X509_NAME_new()) == NULL)
-		goto out;
-	for (i = 0; i < r->nvalues; i++) {
-		v = &r->values[i];
-		if (v->kind != SUBJ_ATTR)
-			continue;
-		if (v->oid == NULL || (obj = OBJ_txt2obj(v->oid, 1)) == NULL) {
-			ret = EST_E_INVAL;
-			goto out;
-		}
-		/*
-		 * The result may not come from subject_resolve(), so the
-		 * string rules are checked again where the encoding is made.
-		 */
-		switch (attr_strtype(v->oid, v->strtype)) {
-		case SUBJ_STR_PRINTABLE:
-			type = V_ASN1_PRINTABLESTRING;
-			if (!is_printable_str(v->value) ||
-			    (OBJ_obj2nid(obj) == NID_countryName &&
-			     (strlen(v->value) != 2 || !is_upper(v->value[0]) ||
-			      !is_upper(v->value[1])))) {
-				ret = EST_E_UNPROCESSABLE;
-				goto out;
-			}
-			break;
-		case SUBJ_STR_IA5:
-			type = V_ASN1_IA5STRING;
-			if (!is_ascii_str(v->value)) {
-				ret = EST_E_UNPROCESSABLE;
-				goto out;
-			}
-			break;
-		default:
-			type = V_ASN1_UTF8STRING;
-			if (utf8_chars(v->value) < 0) {
-				ret = EST_E_UNPROCESSABLE;
-				goto out;
-			}
-			break;
-		}
-		if (!X509_NAME_add_entry_by_OBJ(name, obj, type,
-						(const unsigned char *)v->value,
-						(int)strlen(v->value), -1, 0))
-			goto out;
-		ASN1_OBJECT_free(obj);
-		obj = NULL;
-	}
-	*out = name;
-	name = NULL;
-	ret = 0;
-out:
-	ASN1_OBJECT_free(obj);
-	X509_NAME_free(name);
-	return ret;
-}
-
-/* One GENERAL_NAME from a resolved SAN value. */
-static int
-general_name(const struct subj_value *v, GENERAL_NAME **out)
-{
-	GENERAL_NAME *gen = NULL;
-	ASN1_STRING *str = NULL;
-	ASN1_OBJECT *oid = NULL;
-	ASN1_TYPE *val = NULL;
-	unsigned char ip[16];
-	size_t iplen = 0;
-	int type, r = EST_E_NOMEM;
-
-	if ((gen = GENERAL_NAME_new()) == NULL)
-		goto out;
-	switch (v->san_type) {
-	case SUBJ_SAN_DNS:
-	case SUBJ_SAN_URI:
-	case SUBJ_SAN_EMAIL:
-		type = v->san_type == SUBJ_SAN_DNS   ? GEN_DNS
-		       : v->san_type == SUBJ_SAN_URI ? GEN_URI
-						     : GEN_EMAIL;
-		if ((v->san_type == SUBJ_SAN_DNS && !valid_dns(v->value, 1)) ||
-		    (v->san_type == SUBJ_SAN_URI && !valid_uri(v->value)) ||
-		    (v->san_type == SUBJ_SAN_EMAIL && !valid_email(v->value))) {
-			r = EST_E_UNPROCESSABLE;
-			goto out;
-		}
-		if ((str = ASN1_IA5STRING_new()) == NULL ||
-		    !ASN1_STRING_set(str, v->value, (int)strlen(v->value)))
-			goto out;
-		GENERAL_NAME_set0_value(gen, type, str);
-		str = NULL;
-		break;
-	case SUBJ_SAN_IP:
-		if (!valid_ip(v->value, ip, &iplen)) {
-			r = EST_E_UNPROCESSABLE;
-			goto out;
-		}
-		if ((str = ASN1_OCTET_STRING_new()) == NULL ||
-		    !ASN1_OCTET_STRING_set(str, ip, (int)iplen))
-			goto out;
-		GENERAL_NAME_set0_value(gen, GEN_IPADD, str);
-		str = NULL;
-		break;
-	case SUBJ_SAN_OTHERNAME:
-		if (v->oid == NULL || (oid = OBJ_txt2obj(v->oid, 1)) == NULL) {
-			r = EST_E_INVAL;
-			goto out;
-		}
-		if ((r = othername_value(v->onenc, v->value, &val)) != 0)
-			goto out;
-		r = EST_E_NOMEM;
-		if (!GENERAL_NAME_set0_othername(gen, oid, val))
-			goto out;
-		oid = NULL;
-		val = NULL;
-		break;
-	default:
-		r = EST_E_INVAL;
-		goto out;
-	}
-	*out = gen;
-	gen = NULL;
-	r = 0;
-out:
-	GENERAL_NAME_free(gen);
-	ASN1_STRING_free(str);
-	ASN1_OBJECT_free(oid);
-	ASN1_TYPE_free(val);
-	return r;
-}
-
-int
-subject_to_general_names(const struct subj_result *r, GENERAL_NAMES **out)
-{
-	GENERAL_NAMES *gens = NULL;
-	GENERAL_NAME *gen = NULL;
-	size_t i;
-	int ret = 0;
-
-	if (r == NULL || out == NULL)
-		return EST_E_INVAL;
-	for (i = 0; i < r->nvalues; i++) {
-		if (r->values[i].kind != SUBJ_SAN)
-			continue;
-		if (gens == NULL && (gens = GENERAL_NAMES_new()) == NULL) {
-			ret = EST_E_NOMEM;
-			goto out;
-		}
-		if ((ret = general_name(&r->values[i], &gen)) != 0)
-			goto out;
-		if (!sk_GENERAL_NAME_push(gens, gen)) {
-			ret = EST_E_NOMEM;
-			goto out;
-		}
-		gen = NULL;
-	}
-	*out = gens;
-	gens = NULL;
-out:
-	GENERAL_NAME_free(gen);
-	GENERAL_NAMES_free(gens);
-	return ret;
-}
-
-void
-subject_input_free(struct subj_input *in)
-{
-	size_t i;
-
-	if (in == NULL)
-		return;
-	for (i = 0; i < in->nentries; i++) {
-		free((char *)in->entries[i].oid);
-		free((char *)in->entries[i].value);
-	}
-	free((struct subj_input_entry *)in->entries);
-	free(in);
-}
-
-static char *
-hex_dup(const unsigned char *p, size_t len)
-{
-	char *s;
-
-	if ((s = malloc(2 * len + 1)) != NULL)
-		hex_encode(p, len, s);
-	return s;
-}
-
-static char *
-oid_dup(const ASN1_OBJECT *o)
-{
-	char buf[128];
-	int n = OBJ_obj2txt(buf, sizeof(buf), o, 1);
-
-	if (n <= 0 || (size_t)n >= sizeof(buf))
-		return NULL;
-	return strdup(buf);
-}
-
-/* The text form of an otherName value (see subject.h). */
-static char *
-othername_text(const ASN1_TYPE *t)
-{
-	STACK_OF(ASN1_TYPE) *seq = NULL;
-	const ASN1_TYPE *a, *b;
-	const unsigned char *p;
-	unsigned char *der = NULL;
-	char *s = NULL, *oid = NULL, *hex = NULL;
-	int len;
-
-	switch (t->type) {
-	case V_ASN1_UTF8STRING:
-	case V_ASN1_IA5STRING:
-		return strndup(
-			(const char *)ASN1_STRING_get0_data(
-				t->value.asn1_string),
-			(size_t)ASN1_STRING_length(t->value.asn1_string));
-	case V_ASN1_OCTET_STRING:
-		return hex_dup(
-			ASN1_STRING_get0_data(t->value.octet_string),
-			(size_t)ASN1_STRING_length(t->value.octet_string));
-	case V_ASN1_SEQUENCE:
-		p = ASN1_STRING_get0_data(t->value.sequence);
-		len = ASN1_STRING_length(t->value.sequence);
-		if ((seq = d2i_ASN1_SEQUENCE_ANY(NULL, &p, len)) != NULL &&
-		    sk_ASN1_TYPE_num(seq) == 2 &&
-		    (a = sk_ASN1_TYPE_value(seq, 0))->type == V_ASN1_OBJECT &&
-		    (b = sk_ASN1_TYPE_value(seq, 1))->type ==
-			    V_ASN1_OCTET_STRING &&
-		    (oid = oid_dup(a->value.object)) != NULL &&
-		    (hex = hex_dup(ASN1_STRING_get0_data(b->value.octet_string),
-				   (size_t)ASN1_STRING_length(
-					   b->value.octet_string))) != NULL &&
-		    (s = malloc(strlen(oid) + strlen(hex) + 2)) != NULL)
-			sprintf(s, "%s:%s", oid, hex);
-		sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
-		free(oid);
-		free(hex);
-		if (s != NULL)
-			return s;
-		break;
-	default:
-		break;
-	}
-	if ((len = i2d_ASN1_TYPE(t, &der)) <= 0)
-		return NULL;
-	s = hex_dup(der, (size_t)len);
-	OPENSSL_free(der);
-	return s;
-}
-
-/* Appends an entry; takes oid and value (freed on failure). */
-static int
-input_add(struct subj_input *in, size_t *cap, enum subj_kind kind,
-	  enum subj_san_type st, char *oid, char *value)
-{
-	struct subj_input_entry *e = (struct subj_input_entry *)in->entries;
-
-	if (value == NULL)
-		goto nomem;
-	if (in->nentries == *cap) {
-		if ((e = reallocarray(e, *cap * 2 + 4, sizeof(*e))) == NULL)
-			goto nomem;
-		in->entries = e;
-		*cap = *cap * 2 + 4;
-	}
-	e[in->nentries].kind = kind;
-	e[in->nentries].san_type = st;
-	e[in->nentries].oid = oid;
-	e[in->nentries].value = value;
-	in->nentries++;
-	return 0;
-nomem:
-	free(oid);
-	free(value);
-	return EST_E_NOMEM;
-}
-
-int
-subject_input_from_cert(const X509_NAME *name, const GENERAL_NAMES *gens,
-			struct subj_input **out)
-{
-	struct subj_input *in = NULL;
-	const X509_NAME_ENTRY *ne;
-	const GENERAL_NAME *g;
-	const ASN1_STRING *s;
-	unsigned char *utf8 = NULL;
-	char ipbuf[INET6_ADDRSTRLEN], *oid;
-	size_t cap = 0;
-	int i, n, r = EST_E_NOMEM;
-
-	if (out == NULL)
-		return EST_E_INVAL;
-
-	if ((in = calloc(1, sizeof(*in))) == NULL)
-		return EST_E_NOMEM;
-	for (i = 0; name != NULL && i < X509_NAME_entry_count(name); i++) {
-		ne = X509_NAME_get_entry(name, i);
-		if ((oid = oid_dup(X509_NAME_ENTRY_get_object(ne))) == NULL)
-			goto out;
-		if ((n = ASN1_STRING_to_UTF8(
-			     &utf8, X509_NAME_ENTRY_get_data(ne))) < 0) {
-			free(oid);
-			r = EST_E_BADASN1;
-			goto out;
-		}
-		r = input_add(in, &cap, SUBJ_ATTR, SUBJ_SAN_DNS, oid,
-			      strndup((char *)utf8, (size_t)n));
-		OPENSSL_free(utf8);
-		utf8 = NULL;
-		if (r != 0)
-			goto out;
-		r = EST_E_NOMEM;
-	}
-	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
-		g = sk_GENERAL_NAME_value(gens, i);
-		switch (g->type) {
-		case GEN_DNS:
-		case GEN_URI:
-		case GEN_EMAIL:
-			s = g->d.ia5;
-			r = input_add(
-				in, &cap, SUBJ_SAN,
-				g->type == GEN_DNS   ? SUBJ_SAN_DNS
-				: g->type == GEN_URI ? SUBJ_SAN_URI
-						     : SUBJ_SAN_EMAIL,
-				NULL,
-				strndup((const char *)ASN1_STRING_get0_data(s),
-					(size_t)ASN1_STRING_length(s)));
-			break;
-		case GEN_IPADD:
-			s = g->d.iPAddress;
-			if ((ASN1_STRING_length(s) != 4 &&
-			     ASN1_STRING_length(s) != 16) ||
-			    inet_ntop(ASN1_STRING_length(s) == 4 ? AF_INET
-								 : AF_INET6,
-				      ASN1_STRING_get0_data(s), ipbuf,
-				      sizeof(ipbuf)) == NULL)
-				continue;
-			r = input_add(in, &cap, SUBJ_SAN, SUBJ_SAN_IP, NULL,
-				      strdup(ipbuf));
-			break;
-		case GEN_OTHERNAME:
-			if ((oid = oid_dup(g->d.otherName->type_id)) == NULL)
-				goto out;
-			r = input_add(in, &cap, SUBJ_SAN, SUBJ_SAN_OTHERNAME,
-				      oid,
-				      othername_text(g->d.otherName->value));
-			break;
-		default:
-			continue;
-		}
-		if (r != 0)
-			goto out;
-		r = EST_E_NOMEM;
-	}
-	*out = in;
-	in = NULL;
-	r = 0;
-out:
-	subject_input_free(in);
 	return r;
 }
