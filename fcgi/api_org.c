@@ -451,31 +451,6 @@ out:
 }
 
 static int
-h_org_delete(struct hctx *c, const struct request *req,
-	     const struct principal *p, struct resp *rs)
-{
-	struct jsonval_error e = {0};
-	struct db *db;
-	int64_t id;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_body_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = org_access(db, p, req, id, PERM_ACT_DELETE, "delete", &e)) !=
-		    0 ||
-	    (r = db_begin(db)) != 0)
-		goto out;
-	r = org_delete_tx(db, p, req, id, &e);
-	if ((r = rest_tx_end(db, r)) != 0)
-		goto out;
-	r = resp_empty(rs, 204);
-out:
-	return rest_answer(rs, r, &e);
-}
-
-static int
 org_state_tx(struct db *db, const struct principal *p,
 	     const struct request *req, int64_t id, int active,
 	     struct jsonval_error *e)
@@ -505,44 +480,32 @@ out:
 	return r;
 }
 
-static int
-org_state(struct hctx *c, const struct request *req, const struct principal *p,
-	  struct resp *rs, int active)
-{
-	struct jsonval_error e = {0};
-	struct db *db;
-	int64_t id;
-	int r;
+static const struct rest_entity_ops org_ops = {
+	.access = org_access,
+	.delete_tx = org_delete_tx,
+	.state_tx = org_state_tx,
+	.send = org_send,
+};
 
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_body_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = org_access(db, p, req, id,
-			    active ? PERM_ACT_ACTIVATE : PERM_ACT_DEACTIVATE,
-			    active ? "activate" : "deactivate", &e)) != 0 ||
-	    (r = db_begin(db)) != 0)
-		goto out;
-	r = org_state_tx(db, p, req, id, active, &e);
-	if ((r = rest_tx_end(db, r)) != 0)
-		goto out;
-	r = org_send(db, id, 200, rs);
-out:
-	return rest_answer(rs, r, &e);
+static int
+h_org_delete(struct hctx *c, const struct request *req,
+	     const struct principal *p, struct resp *rs)
+{
+	return rest_delete(c, req, p, rs, &org_ops);
 }
 
 static int
 h_org_activate(struct hctx *c, const struct request *req,
 	       const struct principal *p, struct resp *rs)
 {
-	return org_state(c, req, p, rs, 1);
+	return rest_set_active(c, req, p, rs, &org_ops, 1);
 }
 
 static int
 h_org_deactivate(struct hctx *c, const struct request *req,
 		 const struct principal *p, struct resp *rs)
 {
-	return org_state(c, req, p, rs, 0);
+	return rest_set_active(c, req, p, rs, &org_ops, 0);
 }
 
 API_ADMIN_ROUTE(api_org_list, h_org_list)

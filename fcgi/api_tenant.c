@@ -399,31 +399,6 @@ out:
 }
 
 static int
-h_tenant_delete(struct hctx *c, const struct request *req,
-		const struct principal *p, struct resp *rs)
-{
-	struct jsonval_error e = {0};
-	struct db *db;
-	int64_t id;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_body_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = tenant_access(db, p, req, id, PERM_ACT_DELETE, "delete",
-			       &e)) != 0 ||
-	    (r = db_begin(db)) != 0)
-		goto out;
-	r = tenant_delete_tx(db, p, req, id, &e);
-	if ((r = rest_tx_end(db, r)) != 0)
-		goto out;
-	r = resp_empty(rs, 204);
-out:
-	return rest_answer(rs, r, &e);
-}
-
-static int
 tenant_state_tx(struct db *db, const struct principal *p,
 		const struct request *req, int64_t id, int active,
 		struct jsonval_error *e)
@@ -452,44 +427,32 @@ out:
 	return r;
 }
 
-static int
-tenant_state(struct hctx *c, const struct request *req,
-	     const struct principal *p, struct resp *rs, int active)
-{
-	struct jsonval_error e = {0};
-	struct db *db;
-	int64_t id;
-	int r;
+static const struct rest_entity_ops tenant_ops = {
+	.access = tenant_access,
+	.delete_tx = tenant_delete_tx,
+	.state_tx = tenant_state_tx,
+	.send = tenant_send,
+};
 
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_body_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = tenant_access(db, p, req, id,
-			       active ? PERM_ACT_ACTIVATE : PERM_ACT_DEACTIVATE,
-			       active ? "activate" : "deactivate", &e)) != 0 ||
-	    (r = db_begin(db)) != 0)
-		goto out;
-	r = tenant_state_tx(db, p, req, id, active, &e);
-	if ((r = rest_tx_end(db, r)) != 0)
-		goto out;
-	r = tenant_send(db, id, 200, rs);
-out:
-	return rest_answer(rs, r, &e);
+static int
+h_tenant_delete(struct hctx *c, const struct request *req,
+		const struct principal *p, struct resp *rs)
+{
+	return rest_delete(c, req, p, rs, &tenant_ops);
 }
 
 static int
 h_tenant_activate(struct hctx *c, const struct request *req,
 		  const struct principal *p, struct resp *rs)
 {
-	return tenant_state(c, req, p, rs, 1);
+	return rest_set_active(c, req, p, rs, &tenant_ops, 1);
 }
 
 static int
 h_tenant_deactivate(struct hctx *c, const struct request *req,
 		    const struct principal *p, struct resp *rs)
 {
-	return tenant_state(c, req, p, rs, 0);
+	return rest_set_active(c, req, p, rs, &tenant_ops, 0);
 }
 
 API_ADMIN_ROUTE(api_tenant_list, h_tenant_list)

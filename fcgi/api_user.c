@@ -426,32 +426,6 @@ out:
 }
 
 static int
-h_user_delete(struct hctx *c, const struct request *req,
-	      const struct principal *p, struct resp *rs)
-{
-	struct jsonval_error e = {0};
-	struct db *db;
-	int64_t id;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_body_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = user_access(db, p, req, id, PERM_ACT_DELETE, "delete", &e)) !=
-		    0 ||
-	    (r = user_not_self(p, id, "delete", &e)) != 0 ||
-	    (r = db_begin(db)) != 0)
-		goto out;
-	r = user_delete_tx(db, p, req, id, &e);
-	if ((r = rest_tx_end(db, r)) != 0)
-		goto out;
-	r = resp_empty(rs, 204);
-out:
-	return rest_answer(rs, r, &e);
-}
-
-static int
 user_state_tx(struct db *db, const struct principal *p,
 	      const struct request *req, int64_t id, int active,
 	      struct jsonval_error *e)
@@ -482,45 +456,40 @@ out:
 	return r;
 }
 
+/* A user as the state changes answer it: never with a password. */
 static int
-user_state(struct hctx *c, const struct request *req, const struct principal *p,
-	   struct resp *rs, int active)
+user_send_object(struct db *db, int64_t id, int status, struct resp *rs)
 {
-	struct jsonval_error e = {0};
-	struct db *db;
-	int64_t id;
-	int r;
+	return user_send(db, id, status, NULL, rs);
+}
 
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_body_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = user_access(db, p, req, id,
-			     active ? PERM_ACT_ACTIVATE : PERM_ACT_DEACTIVATE,
-			     active ? "activate" : "deactivate", &e)) != 0 ||
-	    (!active && (r = user_not_self(p, id, "deactivate", &e)) != 0) ||
-	    (r = db_begin(db)) != 0)
-		goto out;
-	r = user_state_tx(db, p, req, id, active, &e);
-	if ((r = rest_tx_end(db, r)) != 0)
-		goto out;
-	r = user_send(db, id, 200, NULL, rs);
-out:
-	return rest_answer(rs, r, &e);
+static const struct rest_entity_ops user_ops = {
+	.access = user_access,
+	.refuse = user_not_self,
+	.delete_tx = user_delete_tx,
+	.state_tx = user_state_tx,
+	.send = user_send_object,
+};
+
+static int
+h_user_delete(struct hctx *c, const struct request *req,
+	      const struct principal *p, struct resp *rs)
+{
+	return rest_delete(c, req, p, rs, &user_ops);
 }
 
 static int
 h_user_activate(struct hctx *c, const struct request *req,
 		const struct principal *p, struct resp *rs)
 {
-	return user_state(c, req, p, rs, 1);
+	return rest_set_active(c, req, p, rs, &user_ops, 1);
 }
 
 static int
 h_user_deactivate(struct hctx *c, const struct request *req,
 		  const struct principal *p, struct resp *rs)
 {
-	return user_state(c, req, p, rs, 0);
+	return rest_set_active(c, req, p, rs, &user_ops, 0);
 }
 
 API_ADMIN_ROUTE(api_user_list, h_user_list)

@@ -404,4 +404,36 @@ int rest_perm(struct db *db, const struct principal *p,
  */
 int rest_tx_end(struct db *db, int r);
 
+/*
+ * What an entity supplies for the changes of one object named by the
+ * route's {id} capture, requests with neither query nor body: delete,
+ * activate and deactivate.  The drivers below check the request, ask
+ * access(), then refuse() (may be NULL: an entity's own refusal, such as
+ * a user deactivating itself; asked for a delete and a deactivation),
+ * run the change with its audit row in one transaction, and answer: 204
+ * for a delete, the object through send() for a state change.
+ */
+struct rest_entity_ops {
+	int (*access)(struct db *db, const struct principal *p,
+		      const struct request *req, int64_t id,
+		      enum perm_action act, const char *action,
+		      struct jsonval_error *e);
+	int (*refuse)(const struct principal *p, int64_t id, const char *action,
+		      struct jsonval_error *e);
+	int (*delete_tx)(struct db *db, const struct principal *p,
+			 const struct request *req, int64_t id,
+			 struct jsonval_error *e);
+	int (*state_tx)(struct db *db, const struct principal *p,
+			const struct request *req, int64_t id, int active,
+			struct jsonval_error *e);
+	int (*send)(struct db *db, int64_t id, int status, struct resp *rs);
+};
+
+int rest_delete(struct hctx *c, const struct request *req,
+		const struct principal *p, struct resp *rs,
+		const struct rest_entity_ops *ops);
+int rest_set_active(struct hctx *c, const struct request *req,
+		    const struct principal *p, struct resp *rs,
+		    const struct rest_entity_ops *ops, int active);
+
 #endif
