@@ -21,7 +21,8 @@
 /* The column list every getter reads, in the order ca_from_row expects. */
 #define CA_COLUMNS                                                             \
 	"id, name, parent_id, key_id, key_type, subject, cert_der, scope,"     \
-	" tenant_id, org_id, active, fingerprint, not_before, not_after"
+	" tenant_id, org_id, active, fingerprint, not_before, not_after,"      \
+	" crl_url, ocsp_url, ocsp_key_id, ocsp_cert_der"
 
 static const struct db_stmt_def ca_stmts[] = {
 #define CA_INSERT 0
@@ -249,6 +250,22 @@ ca_from_row(const struct db_result *res, size_t row, struct db_ca **out)
 		memcpy(ca->fingerprint, s, len);
 	ca->not_before = ca_time_parse(db_result_str(res, row, 12, NULL));
 	ca->not_after = ca_time_parse(db_result_str(res, row, 13, NULL));
+	if ((!db_result_isnull(res, row, 14) &&
+	     (ca->crl_url = ca_strdup(res, row, 14)) == NULL) ||
+	    (!db_result_isnull(res, row, 15) &&
+	     (ca->ocsp_url = ca_strdup(res, row, 15)) == NULL))
+		goto out;
+	if ((s = db_result_str(res, row, 16, &len)) != NULL &&
+	    len == sizeof(ca->ocsp_key_id)) {
+		memcpy(ca->ocsp_key_id, s, len);
+		ca->has_ocsp_key = 1;
+	}
+	if ((s = db_result_str(res, row, 17, &len)) != NULL && len > 0) {
+		if ((ca->ocsp_cert_der = malloc(len)) == NULL)
+			goto out;
+		memcpy(ca->ocsp_cert_der, s, len);
+		ca->ocsp_cert_len = len;
+	}
 	*out = ca;
 	ca = NULL;
 	r = 0;
@@ -328,6 +345,9 @@ db_ca_free(struct db_ca *ca)
 	free(ca->subject);
 	free(ca->cert_der);
 	free(ca->scope);
+	free(ca->crl_url);
+	free(ca->ocsp_url);
+	free(ca->ocsp_cert_der);
 	free(ca);
 }
 

@@ -189,6 +189,18 @@ struct db_ca {
 	uint8_t fingerprint[32]; /* SHA-256 of cert_der */
 	int64_t not_before;	 /* UNIX time */
 	int64_t not_after;
+	/*
+	 * Where issued certificates point for revocation status (CRL
+	 * distribution point, OCSP in authority information access); NULL
+	 * when the CA publishes none.
+	 */
+	char *crl_url;
+	char *ocsp_url;
+	/* A delegated OCSP responder key and its certificate, if any. */
+	int has_ocsp_key;
+	uint8_t ocsp_key_id[16];
+	uint8_t *ocsp_cert_der;
+	size_t ocsp_cert_len;
 };
 
 /*
