@@ -25,6 +25,8 @@ usage_name(int usage)
 		return "ca";
 	case SIGNER_USAGE_OTHER:
 		return "other";
+	case SIGNER_USAGE_OCSP:
+		return "ocsp";
 	}
 	return "unknown";
 }

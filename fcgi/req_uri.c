@@ -116,6 +116,50 @@ is_query_char(unsigned char c)
 	return is_path_char(c) || c == '?';
 }
 
+/*
+ * Percent-decodes a path, except that an encoded '/' stays encoded
+ * ("%2F"): decoded, it would change the segments the router sees, and a
+ * segment may need to hold one (an OCSP request in base64, RFC 6960 A.1).
+ * An encoded '%' stays encoded too ("%25"), so that a path keeps one
+ * spelling: in the result a '%' always starts one of these two escapes,
+ * upper case, which only a capture's own decoder reads.
+ */
+static int
+path_unescape(const char *s, size_t len, char **out, size_t *outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, n = 0;
+	char *d;
+	int hi, lo, c;
+
+	if ((d = malloc(len + 1)) == NULL)
+		return EST_E_NOMEM;
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			d[n++] = s[i];
+			continue;
+		}
+		if (len - i < 3 || (hi = hexval((unsigned char)s[i + 1])) < 0 ||
+		    (lo = hexval((unsigned char)s[i + 2])) < 0 ||
+		    (hi == 0 && lo == 0)) {
+			free(d);
+			return EST_E_INVAL;
+		}
+		c = hi << 4 | lo;
+		if (c == '/' || c == '%') {
+			d[n++] = '%';
+			d[n++] = hex[hi];
+			d[n++] = hex[lo];
+		} else
+			d[n++] = (char)c;
+		i += 2;
+	}
+	d[n] = '\0';
+	*out = d;
+	*outlen = n;
+	return 0;
+}
+
 static int
 decode_path(const char *raw, size_t len, char **out)
 {
@@ -125,15 +169,10 @@ decode_path(const char *raw, size_t len, char **out)
 
 	if (len == 0 || raw[0] != '/')
 		return EST_E_INVAL;
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; i++)
 		if (!is_path_char((unsigned char)raw[i]))
 			return EST_E_INVAL;
-		/* An encoded '/' would change the segments the router sees. */
-		if (raw[i] == '%' && i + 2 < len && raw[i + 1] == '2' &&
-		    (raw[i + 2] == 'f' || raw[i + 2] == 'F'))
-			return EST_E_INVAL;
-	}
-	if ((r = reqp_unescape(raw, len, 0, &path, &n)) != 0)
+	if ((r = path_unescape(raw, len, &path, &n)) != 0)
 		return r;
 	if (n > REQ_PATH_MAX)
 		goto bad;

@@ -65,11 +65,18 @@ static const struct {
 };
 #define RESP_NSTATUSES (sizeof(resp_statuses) / sizeof(resp_statuses[0]))
 
-/* Headers resp writes itself; a caller may not add them. */
+/*
+ * Headers resp writes itself; a caller may not add them.  Cache-Control is
+ * resp's only on API answers (always "no-store"); the public answers of
+ * estuary-est (CRLs, OCSP responses) say themselves how long they may be
+ * cached.
+ */
 static const char *const resp_managed[] = {
-	"Status",	  "Content-Type",
-	"Content-Length", "X-Content-Type-Options",
-	"Cache-Control",  "Content-Security-Policy",
+	"Status",
+	"Content-Type",
+	"Content-Length",
+	"X-Content-Type-Options",
+	"Content-Security-Policy",
 };
 
 static int
@@ -165,6 +172,8 @@ resp_header(struct resp *rs, const char *name, const char *value)
 	for (i = 0; i < sizeof(resp_managed) / sizeof(resp_managed[0]); i++)
 		if (strcasecmp(name, resp_managed[i]) == 0)
 			return EST_E_INVAL;
+	if (rs->kind == RESP_API && strcasecmp(name, "Cache-Control") == 0)
+		return EST_E_INVAL;
 	if (rs->nhdrs == RESP_HEADERS_MAX)
 		return EST_E_TOOBIG;
 	if ((n = strdup(name)) == NULL || (v = strdup(value)) == NULL) {

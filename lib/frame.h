@@ -18,7 +18,7 @@
 
 #define FRAME_HDR_LEN 4
 #define FRAME_MIN 2		     /* version + type */
-#define FRAME_MAX (4U * 1024 * 1024) /* hard maximum, before allocation */
+#define FRAME_MAX (16U * 1024 * 1024) /* hard maximum, before allocation */
 
 struct frame {
 	uint8_t version;

@@ -21,12 +21,13 @@ static const char *const journal_kinds[] = {
 	[SIGNER_SIGN_TBSCERT] = "cert",
 	[SIGNER_SIGN_TBSCRL] = "crl",
 	[SIGNER_SIGN_CRI] = "csr",
+	[SIGNER_SIGN_OCSP] = "ocsp",
 };
 
 const char *
 journal_kind_name(uint8_t sign_kind)
 {
-	if (sign_kind < SIGNER_SIGN_TBSCERT || sign_kind > SIGNER_SIGN_CRI)
+	if (sign_kind < SIGNER_SIGN_TBSCERT || sign_kind > SIGNER_SIGN_OCSP)
 		return NULL;
 	return journal_kinds[sign_kind];
 }
@@ -36,7 +37,7 @@ valid_kind(const char *kind)
 {
 	size_t i;
 
-	for (i = SIGNER_SIGN_TBSCERT; i <= SIGNER_SIGN_CRI; i++)
+	for (i = SIGNER_SIGN_TBSCERT; i <= SIGNER_SIGN_OCSP; i++)
 		if (strcmp(kind, journal_kinds[i]) == 0)
 			return 1;
 	return 0;

@@ -25,7 +25,7 @@ struct journal_entry {
 	uint64_t seq;
 	uint64_t time;
 	uint8_t keyid[JOURNAL_KEYID_LEN];
-	char kind[5]; /* "cert", "crl" or "csr" */
+	char kind[5]; /* "cert", "crl", "csr" or "ocsp" */
 	uint8_t data_hash[JOURNAL_HASH_LEN];
 	uint8_t prev_hash[JOURNAL_HASH_LEN];
 	uint8_t hash[JOURNAL_HASH_LEN];

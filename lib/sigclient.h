@@ -29,9 +29,9 @@ void sigclient_free(struct sigclient *c);
 int sigclient_ping(struct sigclient *c, uint32_t *version, char **token_label);
 
 /*
- * GENKEY: a new key pair in the token.  For SIGNER_USAGE_CA the subject
- * (DER Name) is required and bound to the key; for other usages it must be
- * empty.  Returns the key id and the DER SubjectPublicKeyInfo (caller frees).
+ * GENKEY: a new key pair in the token.  For SIGNER_USAGE_CA and
+ * SIGNER_USAGE_OCSP the subject (DER Name) is required and bound to the
+ * key; for SIGNER_USAGE_OTHER it must be empty.  Returns the key id and the DER SubjectPublicKeyInfo (caller frees).
  */
 int sigclient_genkey(struct sigclient *c, const char *label, uint8_t keytype,
 		     uint8_t usage, const uint8_t *subject, size_t subjectlen,
@@ -47,9 +47,9 @@ int sigclient_listkeys(struct sigclient *c, struct signer_keyinfo **keys,
 		       size_t *nkeys);
 
 /*
- * SIGN: signs a TBSCertificate, TBSCertList or CertificationRequestInfo.
- * The signature is what goes into the BIT STRING (DER ECDSA-Sig-Value for
- * EC keys).  digest is used only for SIGNER_SIGN_CRI.
+ * SIGN: signs a TBSCertificate, TBSCertList, CertificationRequestInfo or
+ * OCSP ResponseData.  The signature is what goes into the BIT STRING (DER
+ * ECDSA-Sig-Value for EC keys).  digest is used only for SIGNER_SIGN_CRI.
  */
 int sigclient_sign(struct sigclient *c, const uint8_t id[SIGNER_KEYID_LEN],
 		   uint8_t kind, uint8_t digest, const uint8_t *data,

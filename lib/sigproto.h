@@ -36,6 +36,7 @@ enum signer_keytype {
 enum signer_usage {
 	SIGNER_USAGE_CA = 1,	/* certificates and CRLs of one issuer */
 	SIGNER_USAGE_OTHER = 2, /* certification requests only */
+	SIGNER_USAGE_OCSP = 3,	/* OCSP responses of a delegated responder */
 };
 
 /* What a SIGN request carries. */
@@ -43,9 +44,13 @@ enum signer_sign_kind {
 	SIGNER_SIGN_TBSCERT = 1, /* TBSCertificate, RFC 5280 4.1 */
 	SIGNER_SIGN_TBSCRL = 2,	 /* TBSCertList, RFC 5280 5.1 */
 	SIGNER_SIGN_CRI = 3,	 /* CertificationRequestInfo, RFC 2986 */
+	SIGNER_SIGN_OCSP = 4,	 /* OCSP ResponseData, RFC 6960 4.2.1 */
 };
 
-/* Digest for a CertificationRequestInfo (the others name their own). */
+/*
+ * Digest for a CertificationRequestInfo (certificates and CRLs name their
+ * own; an OCSP ResponseData is signed with the key's digest: none here).
+ */
 enum signer_digest {
 	SIGNER_DIGEST_NONE = 0,
 	SIGNER_DIGEST_SHA256 = 1,

@@ -131,6 +131,14 @@ int x509_sign_der(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
 int x509_sign(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
 	      int keytype, X509 **xp);
 /*
+ * x509_sign_der() with the digest chosen (enum signer_digest; a
+ * certificate template's): ecdsa-with-SHA384 for a P-256 key, for example.
+ * SIGNER_DIGEST_NONE picks the key type's own, as x509_sign_der() does.
+ */
+int x509_sign_der_md(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
+		     int keytype, int digest, X509 *x, uint8_t **der,
+		     size_t *derlen);
+/*
  * The same for a CRL (SIGNER_SIGN_TBSCRL); *crlp is replaced on success.
  * The revoked entries are encoded in the order of the CRL's list (call
  * X509_CRL_sort() first to order them by serial).
@@ -144,6 +152,20 @@ int x509_crl_sign(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
  */
 int x509_req_sign(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
 		  int keytype, int digest, X509_REQ *req);
+
+/*
+ * Signs an OCSP ResponseData (RFC 6960 4.2.1, DER, built by the caller)
+ * through the signer (SIGNER_SIGN_OCSP: the signer's policy decides
+ * whether this key may say what it says) and returns the DER
+ * BasicOCSPResponse: tbsResponseData exactly as given, the
+ * signatureAlgorithm of the key type (as x509_sign_der), the signature,
+ * and certs [0] holding cert (DER, the delegated responder's certificate)
+ * when cert is not NULL.
+ */
+int x509_ocsp_sign(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
+		   int keytype, const uint8_t *respdata, size_t len,
+		   const uint8_t *cert, size_t certlen, uint8_t **basic,
+		   size_t *basiclen);
 
 /* Certificates as DER and PEM. */
 int x509_cert_der(X509 *x, uint8_t **der, size_t *len);

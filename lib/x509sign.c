@@ -1,6 +1,6 @@
 /*
- * Signing certificates, CRLs and certification requests through the
- * signer (see x509.h).
+ * Signing certificates, CRLs, certification requests and OCSP responses
+ * through the signer (see x509.h).
  *
  * OpenSSL 3 has no public setter for the signature algorithm inside a
  * TBSCertificate or TBSCertList, nor for the signature of an X509 or
@@ -386,12 +386,21 @@ int
 x509_sign_der(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
 	      int keytype, X509 *x, uint8_t **der, size_t *derlen)
 {
+	return x509_sign_der_md(c, keyid, keytype, SIGNER_DIGEST_NONE, x, der,
+				derlen);
+}
+
+int
+x509_sign_der_md(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
+		 int keytype, int digest, X509 *x, uint8_t **der,
+		 size_t *derlen)
+{
 	struct sigalg alg;
 	uint8_t *tbs = NULL;
 	size_t tbslen = 0;
 	int r;
 
-	if ((r = sigalg_for(keytype, SIGNER_DIGEST_NONE, &alg)) != 0 ||
+	if ((r = sigalg_for(keytype, digest, &alg)) != 0 ||
 	    (r = tbs_cert(x, &alg, &tbs, &tbslen)) != 0)
 		return r;
 	r = sign_tbs(c, keyid, SIGNER_SIGN_TBSCERT, tbs, tbslen, &alg, der,
@@ -447,6 +456,43 @@ x509_crl_sign(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
 out:
 	free(der);
 	free(tbs);
+	return r;
+}
+
+int
+x509_ocsp_sign(struct sigclient *c, const uint8_t keyid[SIGNER_KEYID_LEN],
+	       int keytype, const uint8_t *respdata, size_t len,
+	       const uint8_t *cert, size_t certlen, uint8_t **basic,
+	       size_t *basiclen)
+{
+	struct der_build b, certs, seq;
+	struct sigalg alg;
+	uint8_t *sig = NULL, *bits = NULL;
+	size_t siglen = 0, bitslen = 0;
+	int r;
+
+	if ((r = sigalg_for(keytype, SIGNER_DIGEST_NONE, &alg)) != 0 ||
+	    (r = sigclient_sign(c, keyid, SIGNER_SIGN_OCSP, SIGNER_DIGEST_NONE,
+				respdata, len, &sig, &siglen)) != 0 ||
+	    (r = der_signed(NULL, 0, &alg, sig, siglen, &bits, &bitslen)) != 0)
+		goto out;
+	memset(&b, 0, sizeof(b));
+	memset(&certs, 0, sizeof(certs));
+	memset(&seq, 0, sizeof(seq));
+	build_add(&b, respdata, len, PART_BORROWED);
+	build_add(&b, alg.der, alg.len, PART_BORROWED);
+	build_add(&b, bits, bitslen, PART_MALLOC);
+	bits = NULL;
+	if (cert != NULL) {
+		/* certs [0] EXPLICIT SEQUENCE OF Certificate */
+		build_add(&seq, cert, certlen, PART_BORROWED);
+		build_nest(&certs, &seq, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+		build_nest(&b, &certs, 0, V_ASN1_CONTEXT_SPECIFIC);
+	}
+	r = build_end(&b, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, basic, basiclen);
+out:
+	free(bits);
+	free(sig);
 	return r;
 }
 

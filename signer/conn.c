@@ -171,7 +171,7 @@ h_genkey(struct conn *c, struct buf *req, struct buf *rep)
 		return EST_E_BADALG;
 	if (subjectlen > SIGNER_SUBJECT_MAX)
 		return EST_E_TOOBIG;
-	if (usage == SIGNER_USAGE_CA) {
+	if (usage == SIGNER_USAGE_CA || usage == SIGNER_USAGE_OCSP) {
 		if ((r = tbs_check_subject(subject, subjectlen)) != 0)
 			return r;
 	} else if (usage != SIGNER_USAGE_OTHER || subjectlen != 0)
@@ -185,7 +185,10 @@ h_genkey(struct conn *c, struct buf *req, struct buf *rep)
 	hex_encode(k->id, SIGNER_KEYID_LEN, idhex);
 	log_info("uid %lu generated key %s (%s, %s) id %s",
 		 (unsigned long)c->uid, k->label, keytype_name(k->keytype),
-		 k->usage == SIGNER_USAGE_CA ? "CA" : "other", idhex);
+		 k->usage == SIGNER_USAGE_CA	 ? "CA"
+		 : k->usage == SIGNER_USAGE_OCSP ? "OCSP"
+						 : "other",
+		 idhex);
 	if ((r = buf_put_string(rep, k->id, SIGNER_KEYID_LEN)) != 0 ||
 	    (r = buf_put_string(rep, k->spki, k->spkilen)) != 0)
 		return r;

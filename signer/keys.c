@@ -311,6 +311,83 @@ out:
 }
 
 /*
+ * A subject attribute of obj: 0 with *subject NULL when it is absent or
+ * empty, EST_E_NOTFOUND when it is not one DER Name.
+ */
+static int
+subject_attr(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+	     uint8_t **subject, size_t *subjectlen)
+{
+	uint8_t *v = NULL;
+	size_t len = 0;
+	int r;
+
+	*subject = NULL;
+	*subjectlen = 0;
+	r = p11_get_attr(ks->p11, s, obj, CKA_SUBJECT, &v, &len);
+	if (r == EST_E_NOTFOUND || (r == 0 && len == 0)) {
+		free(v);
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (tbs_check_subject(v, len) != 0) {
+		free(v);
+		return EST_E_NOTFOUND;
+	}
+	*subject = v;
+	*subjectlen = len;
+	return 0;
+}
+
+/*
+ * The usage of k (its priv and pub handles set) and its subject: CA when
+ * the private key has a subject, OCSP when only the public key has one,
+ * other when neither has.  A subject on both is not a pair we made.
+ *
+ * Why the public key for OCSP: the one attribute that every module keeps
+ * and that tells the usages apart had to be one that, if a module lost
+ * it, would make the key less able, never more.  Lose the public key's
+ * subject and a responder key reads as usage other, which signs only a
+ * request for its own public key.
+ */
+static int
+key_usage(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k,
+	  uint8_t **subject, size_t *subjectlen)
+{
+	uint8_t *ps = NULL, *qs = NULL;
+	size_t pslen = 0, qslen = 0;
+	int r;
+
+	if ((r = subject_attr(ks, s, k->priv, &ps, &pslen)) != 0 ||
+	    (r = subject_attr(ks, s, k->pub, &qs, &qslen)) != 0)
+		goto out;
+	if (ps != NULL && qs != NULL) {
+		r = EST_E_NOTFOUND;
+		goto out;
+	}
+	if (ps != NULL) {
+		k->usage = SIGNER_USAGE_CA;
+		*subject = ps;
+		*subjectlen = pslen;
+		ps = NULL;
+	} else if (qs != NULL) {
+		k->usage = SIGNER_USAGE_OCSP;
+		*subject = qs;
+		*subjectlen = qslen;
+		qs = NULL;
+	} else {
+		k->usage = SIGNER_USAGE_OTHER;
+		*subject = NULL;
+		*subjectlen = 0;
+	}
+out:
+	free(ps);
+	free(qs);
+	return r;
+}
+
+/*
  * Builds the cache entry of the key pair whose private key is priv.
  * EST_E_NOTFOUND when the objects are not an estuary key pair.
  */
@@ -341,28 +418,18 @@ load_pair(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 	memcpy(k->id, id, SIGNER_KEYID_LEN);
 	memcpy(k->label, label, labellen);
 	k->label[labellen] = '\0';
-	r = p11_get_attr(ks->p11, s, priv, CKA_SUBJECT, &subject, &subjectlen);
-	if (r != 0 && r != EST_E_NOTFOUND)
-		goto out;
-	if (r == 0 && subjectlen > 0) {
-		if (tbs_check_subject(subject, subjectlen) != 0) {
-			r = EST_E_NOTFOUND;
-			goto out;
-		}
-		k->usage = SIGNER_USAGE_CA;
-		k->subject = subject;
-		k->subjectlen = subjectlen;
-		subject = NULL;
-	} else
-		k->usage = SIGNER_USAGE_OTHER;
 	if (ks->p11->f->C_GetAttributeValue(s, priv, &ktattr, 1) != CKR_OK) {
 		r = EST_E_NOTFOUND;
 		goto out;
 	}
 	tmpl[0] = (CK_ATTRIBUTE){CKA_CLASS, &pubclass, sizeof(pubclass)};
 	tmpl[1] = (CK_ATTRIBUTE){CKA_ID, k->id, SIGNER_KEYID_LEN};
-	if ((r = p11_find_one(ks->p11, s, tmpl, 2, &k->pub)) != 0)
+	if ((r = p11_find_one(ks->p11, s, tmpl, 2, &k->pub)) != 0 ||
+	    (r = key_usage(ks, s, k, &subject, &subjectlen)) != 0)
 		goto out;
+	k->subject = subject;
+	k->subjectlen = subjectlen;
+	subject = NULL;
 	if (kt == CKK_EC)
 		r = ec_type(ks, s, k->pub, &k->keytype, &k->spki, &k->spkilen);
 	else if (kt == CKK_RSA)
@@ -586,9 +653,9 @@ label_in_token(struct keystore *ks, CK_SESSION_HANDLE s, const char *label)
 
 static int
 generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *label,
-	 uint8_t keytype, const uint8_t *subject, size_t subjectlen,
-	 const uint8_t id[SIGNER_KEYID_LEN], CK_OBJECT_HANDLE *pub,
-	 CK_OBJECT_HANDLE *priv)
+	 uint8_t keytype, uint8_t usage, const uint8_t *subject,
+	 size_t subjectlen, const uint8_t id[SIGNER_KEYID_LEN],
+	 CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
 {
 	static const CK_ULONG bits[] = {[SIGNER_KEY_RSA_2048] = 2048,
 					[SIGNER_KEY_RSA_3072] = 3072,
@@ -602,7 +669,7 @@ generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *label,
 	CK_MECHANISM mech = {
 		ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	size_t llen = strlen(label);
-	CK_ATTRIBUTE pubt[10] = {
+	CK_ATTRIBUTE pubt[11] = {
 		{CKA_CLASS, &pubc, sizeof(pubc)},
 		{CKA_KEY_TYPE, &kt, sizeof(kt)},
 		{CKA_TOKEN, &yes, sizeof(yes)},
@@ -642,8 +709,12 @@ generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *label,
 		pubt[npub++] = (CK_ATTRIBUTE){
 			CKA_PUBLIC_EXPONENT, (void *)(uintptr_t)f4, sizeof(f4)};
 	}
-	if (subjectlen > 0)
+	/* Where the subject goes is the usage (see key_usage()). */
+	if (subjectlen > 0 && usage == SIGNER_USAGE_CA)
 		privt[npriv++] = (CK_ATTRIBUTE){
+			CKA_SUBJECT, (void *)(uintptr_t)subject, subjectlen};
+	else if (subjectlen > 0)
+		pubt[npub++] = (CK_ATTRIBUTE){
 			CKA_SUBJECT, (void *)(uintptr_t)subject, subjectlen};
 	rv = ks->p11->f->C_GenerateKeyPair(s, &mech, pubt, npub, privt, npriv,
 					   pub, priv);
@@ -669,15 +740,16 @@ keys_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *label,
 	    !(ks->key_types & (1U << keytype)))
 		return EST_E_BADALG;
 	if (!keys_valid_label((const uint8_t *)label, strlen(label)) ||
-	    (usage == SIGNER_USAGE_CA) != (subjectlen > 0) ||
-	    (usage != SIGNER_USAGE_CA && usage != SIGNER_USAGE_OTHER))
+	    (usage == SIGNER_USAGE_OTHER) != (subjectlen == 0) ||
+	    (usage != SIGNER_USAGE_CA && usage != SIGNER_USAGE_OTHER &&
+	     usage != SIGNER_USAGE_OCSP))
 		return EST_E_INVAL;
 	if ((r = reserve_label(ks, label)) != 0)
 		return r;
 	if ((r = label_in_token(ks, s, label)) != 0 ||
 	    (r = random_bytes(id, sizeof(id))) != 0 ||
-	    (r = generate(ks, s, label, keytype, subject, subjectlen, id, &pub,
-			  &priv)) != 0)
+	    (r = generate(ks, s, label, keytype, usage, subject, subjectlen, id,
+			  &pub, &priv)) != 0)
 		goto out;
 	made = 1;
 	if ((r = load_pair(ks, s, priv, &k)) != 0 || k->pub != pub ||

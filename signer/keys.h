@@ -8,7 +8,9 @@
  * and the same CKA_LABEL (1..64 of [A-Za-z0-9._-]), EC on P-256 or P-384
  * or RSA with a 2048-, 3072- or 4096-bit modulus.  The usage is CA when
  * the private key's CKA_SUBJECT is not empty (it holds the CA's DER
- * subject name, the key's policy) and other when it is empty.
+ * subject name, the key's policy), OCSP when instead the public key's
+ * CKA_SUBJECT holds a name (the delegated responder's subject), and other
+ * when neither has one.
  *
  * Cache entries are never freed while the store lives, so a thread may
  * keep the pointer keys_get() gave it for the rest of its request; an
@@ -28,7 +30,7 @@ struct key {
 	char label[SIGNER_LABEL_MAX + 1];
 	uint8_t keytype;  /* enum signer_keytype */
 	uint8_t usage;	  /* enum signer_usage */
-	uint8_t *subject; /* DER Name, CA keys only */
+	uint8_t *subject; /* DER Name, CA and OCSP keys only */
 	size_t subjectlen;
 	uint8_t *spki; /* DER SubjectPublicKeyInfo */
 	size_t spkilen;
@@ -66,7 +68,7 @@ void keys_forget(struct keystore *ks, const struct key *k);
 
 /*
  * GENKEY: a new key pair in the token.  label must be valid (see above);
- * subject is the DER Name of a CA key, NULL/0 for usage other.
+ * subject is the DER Name of a CA or OCSP key, NULL/0 for usage other.
  * EST_E_EXISTS when the label is taken, EST_E_BADALG for a key type the
  * profile does not allow.
  */

@@ -1,8 +1,9 @@
 /*
- * The three structures the signer signs, walked field by field in the
- * order RFC 5280 and RFC 2986 give them, and the key policy of
- * signer/PROTOCOL.  Parsing is strict DER: the signer must sign exactly
- * what a relying party will parse, so it accepts one encoding per value.
+ * The structures the signer signs, walked field by field in the order
+ * RFC 5280 and RFC 2986 give them, and the key policy of signer/PROTOCOL
+ * (the OCSP ResponseData is in tbs_ocsp.c).  Parsing is strict DER: the
+ * signer must sign exactly what a relying party will parse, so it accepts
+ * one encoding per value.
  */
 #include "config.h"
 
@@ -207,8 +208,8 @@ parse_spki(struct der *d, const uint8_t **p, size_t *len)
  * SEQUENCE { OID, critical BOOLEAN DEFAULT FALSE, OCTET STRING }.  DER
  * omits a FALSE default, so a present BOOLEAN must be TRUE.
  */
-static int
-parse_extensions(const struct der_tlv *wrapper)
+int
+tbs_parse_extensions(const struct der_tlv *wrapper)
 {
 	struct der outer, list, ext;
 	struct der_tlv seq, e, oid, crit, val;
@@ -240,9 +241,8 @@ parse_extensions(const struct der_tlv *wrapper)
 	return 0;
 }
 
-/* Opens the single outer SEQUENCE that must be all of p..p+len. */
-static int
-open_outer(const uint8_t *p, size_t len, struct der *in)
+int
+tbs_open_outer(const uint8_t *p, size_t len, struct der *in)
 {
 	struct der d;
 	struct der_tlv t;
@@ -264,7 +264,7 @@ parse_tbscert(const uint8_t *p, size_t len, struct tbs_info *info)
 	struct der_tlv t;
 	int r, version = 1;
 
-	if ((r = open_outer(p, len, &in)) != 0)
+	if ((r = tbs_open_outer(p, len, &in)) != 0)
 		return r;
 	/* version [0] EXPLICIT, DEFAULT v1: present only for v2 and v3. */
 	if (der_peek_tag(&in) == DER_CTX_CONS(0)) {
@@ -315,7 +315,7 @@ parse_tbscert(const uint8_t *p, size_t len, struct tbs_info *info)
 	}
 	if (der_peek_tag(&in) == DER_CTX_CONS(3)) {
 		if (version < 3 || (r = der_next(&in, &t)) != 0 ||
-		    (r = parse_extensions(&t)) != 0)
+		    (r = tbs_parse_extensions(&t)) != 0)
 			return EST_E_BADASN1;
 	}
 	return der_empty(&in) ? 0 : EST_E_BADASN1;
@@ -350,7 +350,7 @@ parse_revoked(const struct der_tlv *list, int version)
 			wrap.vlen = entry.len;
 			wrap.raw = entry.p;
 			wrap.rawlen = entry.len;
-			if ((r = parse_extensions(&wrap)) != 0)
+			if ((r = tbs_parse_extensions(&wrap)) != 0)
 				return r;
 			entry.len = 0;
 		}
@@ -367,7 +367,7 @@ parse_tbscrl(const uint8_t *p, size_t len, struct tbs_info *info)
 	struct der_tlv t;
 	int r, version = 1;
 
-	if ((r = open_outer(p, len, &in)) != 0)
+	if ((r = tbs_open_outer(p, len, &in)) != 0)
 		return r;
 	/* version INTEGER OPTIONAL: if present, v2 (1). */
 	if (der_peek_tag(&in) == DER_INTEGER) {
@@ -391,7 +391,7 @@ parse_tbscrl(const uint8_t *p, size_t len, struct tbs_info *info)
 	}
 	if (der_peek_tag(&in) == DER_CTX_CONS(0)) {
 		if (version < 2 || (r = der_next(&in, &t)) != 0 ||
-		    (r = parse_extensions(&t)) != 0)
+		    (r = tbs_parse_extensions(&t)) != 0)
 			return EST_E_BADASN1;
 	}
 	return der_empty(&in) ? 0 : EST_E_BADASN1;
@@ -404,7 +404,7 @@ parse_cri(const uint8_t *p, size_t len, struct tbs_info *info)
 	struct der_tlv t, a, oid, vals;
 	int r;
 
-	if ((r = open_outer(p, len, &in)) != 0)
+	if ((r = tbs_open_outer(p, len, &in)) != 0)
 		return r;
 	if ((r = parse_small(&in, 0)) != 0 ||
 	    (r = parse_name(&in, &info->subject, &info->subjectlen)) != 0 ||
@@ -444,6 +444,9 @@ tbs_parse(uint8_t kind, const uint8_t *p, size_t len, struct tbs_info *info)
 		break;
 	case SIGNER_SIGN_CRI:
 		r = parse_cri(p, len, &t);
+		break;
+	case SIGNER_SIGN_OCSP:
+		r = tbs_ocsp_parse(p, len, &t);
 		break;
 	default:
 		return EST_E_INVAL;
@@ -520,6 +523,8 @@ tbs_policy(const struct tbs_info *info, const struct tbs_key *key,
 			return EST_E_POLICY;
 		*alg = cri_alg(key->keytype, digest);
 		return 0;
+	case SIGNER_SIGN_OCSP:
+		return tbs_ocsp_policy(info, key, digest, alg);
 	default:
 		return EST_E_INVAL;
 	}

@@ -1,7 +1,7 @@
 /*
  * Parsing and policy of what the signer signs: a TBSCertificate (RFC 5280
- * 4.1), a TBSCertList (RFC 5280 5.1) or a CertificationRequestInfo
- * (RFC 2986 4.1).  OpenSSL has no public parser for a bare TBSCertificate,
+ * 4.1), a TBSCertList (RFC 5280 5.1), a CertificationRequestInfo
+ * (RFC 2986 4.1) or an OCSP ResponseData (RFC 6960 4.2.1, tbs_ocsp.c).  OpenSSL has no public parser for a bare TBSCertificate,
  * so this one walks the DER itself (der.h) and keeps pointers into the
  * caller's bytes.  No PKCS#11 here: the unit tests and the fuzzer use it
  * directly.
@@ -34,13 +34,23 @@ struct tbs_info {
 	size_t subjectlen;
 	const uint8_t *spki; /* whole SubjectPublicKeyInfo (cert, CRI) */
 	size_t spkilen;
+	/*
+	 * OCSP: the responderID, a whole Name TLV (byName) or the 20-octet
+	 * SHA-1 key hash (byKey), and the contents of the responses
+	 * SEQUENCE OF SingleResponse, which the policy walks again.
+	 */
+	const uint8_t *responder;
+	size_t responderlen;
+	int responder_bykey;
+	const uint8_t *responses;
+	size_t responseslen;
 };
 
 /* The key a request names, as far as the policy is concerned. */
 struct tbs_key {
 	uint8_t keytype;	/* enum signer_keytype */
 	uint8_t usage;		/* enum signer_usage */
-	const uint8_t *subject; /* DER Name of a CA key */
+	const uint8_t *subject; /* DER Name of a CA or OCSP key */
 	size_t subjectlen;
 	const uint8_t *spki; /* the key's own SubjectPublicKeyInfo */
 	size_t spkilen;
@@ -68,6 +78,24 @@ int tbs_policy(const struct tbs_info *info, const struct tbs_key *key,
  * form of a CA key's subject.  Returns 0 or EST_E_BADASN1.
  */
 int tbs_check_subject(const uint8_t *p, size_t len);
+
+/*
+ * The OCSP part (tbs_ocsp.c), which tbs_parse() and tbs_policy() call for
+ * SIGNER_SIGN_OCSP; same results as those.
+ */
+int tbs_ocsp_parse(const uint8_t *p, size_t len, struct tbs_info *info);
+int tbs_ocsp_policy(const struct tbs_info *info, const struct tbs_key *key,
+		    uint8_t digest, int *alg);
+
+/*
+ * Shared by tbs.c and tbs_ocsp.c: opens the single outer SEQUENCE that
+ * must be all of p..p+len, and checks Extensions inside an EXPLICIT
+ * wrapper (SEQUENCE SIZE (1..MAX) OF Extension).
+ */
+struct der;
+struct der_tlv;
+int tbs_open_outer(const uint8_t *p, size_t len, struct der *in);
+int tbs_parse_extensions(const struct der_tlv *wrapper);
 
 /* The EVP digest name ("SHA256"...) of an algorithm, or NULL. */
 const char *tbs_alg_digest(int alg);

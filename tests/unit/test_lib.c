@@ -131,12 +131,13 @@ test_frame_parse(void)
 static void
 test_frame_length_limits(void)
 {
-	uint8_t big[6] = {0, 0x40, 0, 1, 1, 1}; /* 4 MiB + 1 */
-	uint8_t small[6] = {0, 0, 0, 1, 1, 1};	/* below version+type */
+	uint8_t big[6] = {0, 0, 0, 0, 1, 1};
+	uint8_t small[6] = {0, 0, 0, 1, 1, 1}; /* below version+type */
 	uint8_t max[4];
 	struct frame f;
 	size_t consumed;
 
+	put_be32(big, FRAME_MAX + 1);
 	CU_ASSERT_EQUAL(frame_parse(big, sizeof(big), &f, &consumed),
 			EST_E_TOOBIG);
 	CU_ASSERT_EQUAL(frame_parse(small, sizeof(small), &f, &consumed),

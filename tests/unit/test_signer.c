@@ -679,6 +679,7 @@ static CU_TestInfo tests[] = {
 	{"concurrent signing during keygen", test_concurrency},
 	{"wrapped device keys", test_wrapped},
 	{"listkeys", test_listkeys},
+	{"OCSP responses", test_ocsp},
 	{"journal", test_journal},
 	{"wrong PIN exits, no retry", test_wrong_pin},
 	{"missing module", test_missing_module},

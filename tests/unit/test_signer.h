@@ -1,7 +1,8 @@
 /*
  * Shared state and helpers of the estuary-signerd tests (test_signer.c
  * runs the signer and the protocol tests; test_signer_x509.c builds and
- * verifies certificates, CRLs, requests and device keys through it).
+ * verifies certificates, CRLs, requests and device keys through it;
+ * test_signer_ocsp.c OCSP responses).
  */
 #ifndef ESTUARY_TEST_SIGNER_H
 #define ESTUARY_TEST_SIGNER_H
@@ -58,5 +59,6 @@ void test_crl(void);
 void test_csr(void);
 void test_policy(void);
 void test_wrapped(void);
+void test_ocsp(void);
 
 #endif
