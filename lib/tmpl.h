@@ -69,14 +69,43 @@ struct tmpl {
 	int key_retention_days; /* -1: keep no server-generated key */
 	struct subj_field *fields; /* subject then SAN fields, in order */
 	size_t nfields;
+	/*
+	 * The row id of each field (cert_template_subject_fields.id for a
+	 * SUBJ_ATTR field, cert_template_san_fields.id for a SUBJ_SAN one),
+	 * parallel to fields: device-type mappings name fields by these ids.
+	 */
+	int64_t *field_ids;
 	struct tmpl_ext *exts;
 	size_t nexts;
 	char *updated_at; /* row version, for ETags */
+	char *description; /* NULL for none */
+	char *created_at;
 };
 
 void tmpl_free(struct tmpl *t);
 
 /* The fields as subject_resolve() takes them (borrowed from t). */
 void tmpl_subject(const struct tmpl *t, struct subj_template *out);
+
+/*
+ * The names of the enums above and of lib/subject.h's template enums as
+ * the database columns and the API spell them ("factory", "sha256",
+ * "required", "printablestring", "dns", "hardware_module_name", and the
+ * keyUsage bit names of RFC 5280 for the bit numbers of CSR_KU_*).
+ * tmpl_name() returns NULL for a value out of range; tmpl_value() sets *v
+ * and returns 0, or returns EST_E_INVAL for an unknown name (exact,
+ * case-sensitive).
+ */
+enum tmpl_names {
+	TMPL_N_TYPE,	/* enum tmpl_type */
+	TMPL_N_DIGEST,	/* enum tmpl_digest */
+	TMPL_N_RULE,	/* enum subj_rule */
+	TMPL_N_STRTYPE, /* enum subj_strtype */
+	TMPL_N_SANTYPE, /* enum subj_san_type */
+	TMPL_N_ONENC,	/* enum subj_onenc */
+	TMPL_N_KU,	/* bit number of CSR_KU_* */
+};
+const char *tmpl_name(enum tmpl_names kind, int v);
+int tmpl_value(enum tmpl_names kind, const char *name, int *v);
 
 #endif
