@@ -21,6 +21,8 @@
 #include "err.h"
 #include "log.h"
 #include "p7.h"
+#include "pki_http.h"
+#include "pki_ocsp.h"
 #include "resp.h"
 
 #define EST_BASE "/.well-known/est"
@@ -201,6 +203,8 @@ static const struct route est_routes[] = {
 	{REQ_M_POST, EST_BASE "/{label}/simplereenroll", h_label},
 	{REQ_M_POST, EST_BASE "/{label}/serverkeygen", h_label},
 	{REQ_M_GET, EST_BASE "/{label}/csrattrs", h_label},
+	PKI_OCSP_ROUTES,
+	PKI_HTTP_ROUTES,
 };
 
 static int

@@ -39,6 +39,55 @@ valid_label(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * An OCSP request in a GET path (RFC 6960 A.1): base64 or base64url, and
+ * "%XX" escapes that the path layer left encoded (pki_ocsp.c decodes
+ * them).
+ */
+static int
+valid_ocspreq(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (isalnum((unsigned char)s[i]) || s[i] == '+' ||
+		    s[i] == '=' || s[i] == '-' || s[i] == '_')
+			continue;
+		if (s[i] != '%' || len - i < 3 ||
+		    !isxdigit((unsigned char)s[i + 1]) ||
+		    !isxdigit((unsigned char)s[i + 2]))
+			return 0;
+		i += 2;
+	}
+	return 1;
+}
+
+/*
+ * Published CA files: a CA id as valid_id() takes it, then ".crl" (its
+ * CRL) or ".crt" (its certificate), as /pki/crl/{crlfile} and
+ * /pki/ca/{crtfile} name them.
+ */
+static int
+valid_id_ext(const char *s, size_t len, const char *ext)
+{
+	return len > 4 && memcmp(s + len - 4, ext, 4) == 0 &&
+	       valid_id(s, len - 4);
+}
+
+static int
+valid_crlfile(const char *s, size_t len)
+{
+	return valid_id_ext(s, len, ".crl");
+}
+
+static int
+valid_crtfile(const char *s, size_t len)
+{
+	return valid_id_ext(s, len, ".crt");
+}
+
 /* Capture names and their validators; later routes add rows here. */
 static const struct {
 	const char *name;
@@ -46,6 +95,9 @@ static const struct {
 } route_caps[] = {
 	{"id", valid_id},
 	{"label", valid_label},
+	{"ocspreq", valid_ocspreq},
+	{"crlfile", valid_crlfile},
+	{"crtfile", valid_crtfile},
 };
 
 static int

@@ -5,7 +5,43 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "conf.h"
+#include "err.h"
+
+/* Longest pki_base_url: the URLs made from it fit cas.crl_url (512). */
+#define PKI_BASE_URL_MAX 400
+
+/*
+ * pki_base_url: empty, or an http or https URL without query, fragment,
+ * user information, white space or quotes, as it is copied into every
+ * certificate's CRL distribution point and OCSP pointer.
+ */
+static int
+valid_base_url(const char *v)
+{
+	const char *rest;
+	size_t n = strlen(v), i;
+
+	if (n == 0)
+		return 0;
+	if (n > PKI_BASE_URL_MAX)
+		return EST_E_INVAL;
+	if (strncmp(v, "http://", 7) == 0)
+		rest = v + 7;
+	else if (strncmp(v, "https://", 8) == 0)
+		rest = v + 8;
+	else
+		return EST_E_INVAL;
+	if (rest[0] == '\0' || rest[0] == '/')
+		return EST_E_INVAL;
+	for (i = 0; v[i] != '\0'; i++)
+		if (v[i] <= ' ' || v[i] > '~' ||
+		    strchr("\"'<>\\^`{|}?#@", v[i]))
+			return EST_E_INVAL;
+	return 0;
+}
 
 const struct conf_def estuary_conf_defs[] = {
 	/* Logging. */
@@ -46,6 +82,16 @@ const struct conf_def estuary_conf_defs[] = {
 	{"tls_client_ca_file", "/var/lib/estuary/client-ca.pem",
 	 conf_valid_path},
 	{"web_reload_command", "", NULL},
+	/*
+	 * Where CRLs, OCSP and CA certificates are published over plain
+	 * HTTP (pki/ca.h); empty publishes nothing.
+	 */
+	{"pki_base_url", "", valid_base_url},
+	/*
+	 * Batch jobs: passphrases, PKCS#12 files and result archives, one
+	 * directory per job (estuary-api and estuary-worker, pki/batch.h).
+	 */
+	{"batch_dir", "/var/lib/estuary/batch", conf_valid_path},
 };
 
 const size_t estuary_conf_ndefs =
