@@ -45,91 +45,6 @@ static const char *const app_roles[] = {
 
 /* ----- expiry times ----- */
 
-#define RFC3339_MIN 20 /* "2030-01-31T12:00:00Z" */
-#define RFC3339_MAX 35 /* nine digits of fraction and an offset */
-
-static int
-digits(const char *s, size_t n, int *v)
-{
-	size_t i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return 1;
-}
-
-static int
-leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/*
- * An RFC 3339 date-time ("2030-01-31T12:00:00Z", "2030-01-31t14:00:00.5
- * +02:00" without the space) as UNIX time; a fraction of a second is
- * dropped and a leap second (:60) is refused.  0 or EST_E_UNPROCESSABLE.
- */
-static int
-rfc3339_parse(const char *s, int64_t *out)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
-	struct tm tm;
-	size_t len = strlen(s), i = 19;
-	int y, mo, d, h, mi, se, oh = 0, om = 0, sign = 0;
-	time_t t;
-
-	if (len < RFC3339_MIN || len > RFC3339_MAX || !digits(s, 4, &y) ||
-	    s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-	    !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) ||
-	    s[16] != ':' || !digits(s + 17, 2, &se))
-		return EST_E_UNPROCESSABLE;
-	if (s[i] == '.') {
-		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
-			;
-		if (i == 20 || i > 29)
-			return EST_E_UNPROCESSABLE;
-	}
-	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0') {
-		sign = 0;
-	} else if ((s[i] == '+' || s[i] == '-') && strlen(s + i) == 6 &&
-		   digits(s + i + 1, 2, &oh) && s[i + 3] == ':' &&
-		   digits(s + i + 4, 2, &om) && oh <= 23 && om <= 59) {
-		sign = s[i] == '+' ? 1 : -1;
-	} else {
-		return EST_E_UNPROCESSABLE;
-	}
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > mdays[mo - 1] + (mo == 2 && leap(y)) || h > 23 || mi > 59 ||
-	    se > 59)
-		return EST_E_UNPROCESSABLE;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return EST_E_UNPROCESSABLE;
-	*out = (int64_t)t - sign * (oh * 3600 + om * 60);
-	return 0;
-}
-
-/* The field table's validator of expires_at. */
-static int
-check_rfc3339(const char *s)
-{
-	int64_t t;
-
-	return rfc3339_parse(s, &t);
-}
-
 /*
  * expires_at of a request as the database's "YYYY-MM-DD HH:MM:SS" (UTC),
  * which must lie in the future and before the year 10000.
@@ -142,7 +57,7 @@ expiry_dbtime(const char *s, char out[APIAPP_DBTIME_LEN],
 	int64_t t;
 	time_t tt;
 
-	if (rfc3339_parse(s, &t) != 0)
+	if (rest_time_parse(s, &t) != 0)
 		return jsonval_error_set(e, EST_E_UNPROCESSABLE, "expires_at",
 					 "not an RFC 3339 date-time");
 	if (t <= (int64_t)time(NULL))
@@ -183,9 +98,9 @@ static const struct jsonval_field create_fields[] = {
 	{.name = "expires_at",
 	 .type = JV_STRING,
 	 .nullable = 1,
-	 .min_len = RFC3339_MIN,
-	 .max_len = RFC3339_MAX,
-	 .check = check_rfc3339},
+	 .min_len = REST_TIME_MIN_LEN,
+	 .max_len = REST_TIME_MAX_LEN,
+	 .check = rest_time_check},
 };
 
 /* PUT: every field optional; an absent one keeps its value. */
@@ -209,9 +124,9 @@ static const struct jsonval_field update_fields[] = {
 	{.name = "expires_at",
 	 .type = JV_STRING,
 	 .nullable = 1,
-	 .min_len = RFC3339_MIN,
-	 .max_len = RFC3339_MAX,
-	 .check = check_rfc3339},
+	 .min_len = REST_TIME_MIN_LEN,
+	 .max_len = REST_TIME_MAX_LEN,
+	 .check = rest_time_check},
 };
 
 static const struct rest_qfield list_query[] = {

@@ -41,10 +41,6 @@
 #include "resp.h"
 #include "rest.h"
 
-/* The longest RFC 3339 date-time accepted (nanoseconds and an offset). */
-#define TIME_MAX_LEN 35
-
-static int check_time(const char *s);
 static int check_ident(const char *s);
 
 static const char *const actor_types[] = {
@@ -55,8 +51,8 @@ static const char *const outcomes[] = {AUDIT_SUCCESS, AUDIT_FAILURE,
 
 /* The filters of both endpoints; their order is the export's details. */
 static const struct rest_qfield audit_q[] = {
-	{"from", REST_Q_STRING, TIME_MAX_LEN, 0, 0, NULL, check_time},
-	{"to", REST_Q_STRING, TIME_MAX_LEN, 0, 0, NULL, check_time},
+	{"from", REST_Q_STRING, REST_TIME_MAX_LEN, 0, 0, NULL, rest_time_check},
+	{"to", REST_Q_STRING, REST_TIME_MAX_LEN, 0, 0, NULL, rest_time_check},
 	{"actor_type", REST_Q_ENUM, 0, 0, 0, actor_types, NULL},
 	{"actor_id", REST_Q_ID, 0, 0, 0, NULL, NULL},
 	{"actor_name", REST_Q_STRING, AUDIT_NAME_MAX, 0, 0, NULL, NULL},
@@ -89,98 +85,6 @@ static const struct rest_col audit_cols[AUDIT_NCOLS] = {
 };
 
 /* --- Parameters --- */
-
-/* n digits at s as a number; -1 when one of them is not a digit. */
-static int
-digits(const char *s, size_t n)
-{
-	size_t i;
-	int v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return mdays[m - 1] + (m == 2 && leap);
-}
-
-/*
- * An RFC 3339 date-time (section 5.6) as UNIX seconds, fraction dropped.
- * A leap second (:60) counts as the second after :59.  Times before 1970
- * are refused: the log has none, and 0 would mean "no filter".
- */
-static int
-rfc3339_parse(const char *s, int64_t *out)
-{
-	struct tm tm;
-	const char *p;
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	time_t t;
-
-	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
-	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-		return EST_E_INVAL;
-	y = digits(s, 4);
-	mo = digits(s + 5, 2);
-	d = digits(s + 8, 2);
-	h = digits(s + 11, 2);
-	mi = digits(s + 14, 2);
-	sec = digits(s + 17, 2);
-	p = s + 19;
-	if (*p == '.') {
-		if (p[1] < '0' || p[1] > '9')
-			return EST_E_INVAL;
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-		sign = *p == '-' ? -1 : 1;
-		oh = digits(p + 1, 2);
-		om = digits(p + 4, 2);
-		p += 6;
-	} else {
-		return EST_E_INVAL;
-	}
-	if (*p != '\0' || y < 0 || mo < 1 || mo > 12 || d < 1 ||
-	    d > month_days(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-	    sec < 0 || sec > 60 || oh < 0 || oh > 23 || om < 0 || om > 59)
-		return EST_E_INVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return EST_E_INVAL;
-	t -= (time_t)sign * (oh * 3600 + om * 60);
-	if (t < 0)
-		return EST_E_INVAL;
-	*out = (int64_t)t;
-	return 0;
-}
-
-static int
-check_time(const char *s)
-{
-	int64_t t;
-
-	return rfc3339_parse(s, &t);
-}
 
 /* entity and action as the log stores them: [a-z][a-z0-9_]*. */
 static int
@@ -220,9 +124,9 @@ audit_filter_build(const struct principal *p, const struct rest_query *q,
 
 	memset(f, 0, sizeof(*f));
 	*empty = 0;
-	if (from != NULL && rfc3339_parse(from, &f->since) != 0)
+	if (from != NULL && rest_time_parse(from, &f->since) != 0)
 		return rest_fail(e, EST_E_INVAL, "from");
-	if (to != NULL && rfc3339_parse(to, &f->until) != 0)
+	if (to != NULL && rest_time_parse(to, &f->until) != 0)
 		return rest_fail(e, EST_E_INVAL, "to");
 	if (to != NULL && (f->until == 0 || f->until <= f->since))
 		*empty = 1;

@@ -84,13 +84,29 @@ int
 rest_body(const struct request *req, const struct jsonval_field *fields,
 	  size_t n, struct json_object **out, struct jsonval_error *e)
 {
+	struct json_object *obj = NULL;
+	int r;
+
+	if ((r = rest_body_parse(req, &obj, e)) != 0 ||
+	    (r = jsonval_check(obj, fields, n, e)) != 0) {
+		json_object_put(obj);
+		return r;
+	}
+	*out = obj;
+	return 0;
+}
+
+int
+rest_body_parse(const struct request *req, struct json_object **out,
+		struct jsonval_error *e)
+{
 	const char *body = req->body != NULL ? (const char *)req->body : "";
 
 	if (!json_ctype_ok(req->content_type))
 		return rest_fail(e, EST_E_MEDIATYPE, "content_type");
 	if (req->bodylen > JSONVAL_MAX_LEN)
 		return rest_fail(e, EST_E_TOOBIG, "body");
-	return jsonval_parse_check(body, req->bodylen, fields, n, out, e);
+	return jsonval_parse(body, req->bodylen, out, e);
 }
 
 int

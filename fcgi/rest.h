@@ -73,6 +73,21 @@ int rest_fail(struct jsonval_error *e, int code, const char *field);
 int rest_answer(struct resp *rs, int r, const struct jsonval_error *e);
 
 /* ------------------------------------------------------------------ */
+/* Times (rest_time.c) */
+
+/*
+ * An RFC 3339 date-time ("2030-01-31T12:00:00Z", "2030-01-31t14:00:00.5
+ * +02:00" without the space) as UNIX time from 1970 to 9999: a fraction
+ * of a second is dropped, an offset applied, a leap second (:60) counts
+ * as the second after :59.  0 or EST_E_INVAL.  rest_time_check() is the
+ * same as a jsonval and rest_qfield validator.
+ */
+#define REST_TIME_MIN_LEN 20 /* "2030-01-31T12:00:00Z" */
+#define REST_TIME_MAX_LEN 35 /* nine digits of fraction and an offset */
+int rest_time_parse(const char *s, int64_t *out);
+int rest_time_check(const char *s);
+
+/* ------------------------------------------------------------------ */
 /* Request bodies */
 
 /*
@@ -85,6 +100,15 @@ int rest_answer(struct resp *rs, int r, const struct jsonval_error *e);
  */
 int rest_body(const struct request *req, const struct jsonval_field *fields,
 	      size_t n, struct json_object **out, struct jsonval_error *e);
+
+/*
+ * The first half of rest_body(), for a body that no static table can
+ * describe until part of it is read (members named by a template): the
+ * Content-Type check and jsonval_parse(), without a field table.  The
+ * caller runs jsonval_check() on *out itself.
+ */
+int rest_body_parse(const struct request *req, struct json_object **out,
+		    struct jsonval_error *e);
 
 /*
  * Like rest_body() for endpoints whose every member is optional: a request
@@ -429,6 +453,13 @@ struct rest_entity_ops {
 	int (*send)(struct db *db, int64_t id, int status, struct resp *rs);
 };
 
+/*
+ * GET of one object: no query, a valid id, access() for PERM_ACT_READ
+ * ("read"), then send() with 200.  Only access and send are used.
+ */
+int rest_get(struct hctx *c, const struct request *req,
+	     const struct principal *p, struct resp *rs,
+	     const struct rest_entity_ops *ops);
 int rest_delete(struct hctx *c, const struct request *req,
 		const struct principal *p, struct resp *rs,
 		const struct rest_entity_ops *ops);

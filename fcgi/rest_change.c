@@ -1,6 +1,6 @@
 /*
- * The handlers every entity has in the same shape: delete, activate and
- * deactivate one object named by the route's {id} capture.  The entity
+ * The handlers every entity has in the same shape: read, delete, activate
+ * and deactivate one object named by the route's {id} capture.  The entity
  * gives its access check, its change and its answer (struct
  * rest_entity_ops); the order of the checks and the transaction are here
  * once.
@@ -32,6 +32,25 @@ change_prepare(struct hctx *c, const struct request *req,
 	if (refuse && ops->refuse != NULL)
 		return ops->refuse(p, *id, action, e);
 	return 0;
+}
+
+int
+rest_get(struct hctx *c, const struct request *req, const struct principal *p,
+	 struct resp *rs, const struct rest_entity_ops *ops)
+{
+	struct jsonval_error e = {0};
+	struct db *db = NULL;
+	int64_t id = 0;
+	int r;
+
+	if ((r = rest_query_none(req, &e)) != 0 ||
+	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
+	    (r = ctx_db(c, &db)) != 0 ||
+	    (r = ops->access(db, p, req, id, PERM_ACT_READ, "read", &e)) != 0)
+		goto out;
+	r = ops->send(db, id, 200, rs);
+out:
+	return rest_answer(rs, r, &e);
 }
 
 int

@@ -367,7 +367,9 @@ bio_to_string(BIO *bio, char **out)
 		return EST_E_CRYPTO;
 	if ((s = malloc((size_t)n + 1)) == NULL)
 		return EST_E_NOMEM;
-	memcpy(s, data, (size_t)n);
+	/* An empty name leaves the BIO without a buffer (data NULL). */
+	if (n > 0)
+		memcpy(s, data, (size_t)n);
 	s[n] = '\0';
 	*out = s;
 	return 0;

@@ -39,6 +39,7 @@
 struct csr;
 struct db;
 struct db_ca;
+struct db_result;
 struct sigclient;
 struct tmpl;
 
@@ -90,6 +91,8 @@ struct issue_req {
 	int64_t renewed_from_id;
 	int64_t tenant_id; /* where the certificate belongs; 0 for none */
 	int64_t org_id;
+	/* Set: issue_result.row gets the stored row (an answer needs it). */
+	int want_row;
 };
 
 struct issue_result {
@@ -106,6 +109,11 @@ struct issue_result {
 	uint8_t *wrapped;
 	size_t wrappedlen;
 	time_t key_retention_until; /* 0: the key is not kept */
+	/*
+	 * With want_row, the certificate's row as db_cert_get() reads it
+	 * (db/cert.h), read by the insert itself; else NULL.
+	 */
+	struct db_result *row;
 };
 
 struct issue_error {
@@ -117,5 +125,39 @@ struct issue_error {
 int issue_cert(struct db *db, struct sigclient *sc, const struct issue_req *rq,
 	       struct issue_result **out, struct issue_error *err);
 void issue_result_free(struct issue_result *r);
+
+/*
+ * Subject input for issue_req (pki/issue_input.c).  Both results are freed
+ * with subject_input_free().
+ *
+ * issue_input_from_csr(): the request's subject attributes and SAN entries
+ * in its order, for src SUBJ_SRC_CSR.  Attributes and SAN types that the
+ * template lacks are ignored later by subject_resolve(), not here.
+ *
+ * issue_input_from_user(): values a user typed (REST API, batch jobs), for
+ * src SUBJ_SRC_USER.  A subject value names its template field by the
+ * field's short name ("CN", compared without regard to ASCII case) or by
+ * its dotted OID.  A name that matches no subject field of t, or more
+ * values of one attribute or SAN type than t has fields for, is refused
+ * (EST_E_UNPROCESSABLE, field "subject.<name>" or "san[<i>]"): unlike a
+ * CSR, which carries what a device proposes, a user who typed a value
+ * expects it in the certificate.  SAN entries are matched to the
+ * template's SAN fields of their type in order by subject_resolve().
+ */
+struct issue_user_value {
+	const char *name; /* "CN", "2.5.4.3" */
+	const char *value;
+};
+struct issue_user_san {
+	enum subj_san_type type;
+	const char *oid; /* SUBJ_SAN_OTHERNAME: the type-id, else NULL */
+	const char *value;
+};
+int issue_input_from_csr(const struct csr *csr, struct subj_input **out);
+int issue_input_from_user(const struct tmpl *t,
+			  const struct issue_user_value *subject,
+			  size_t nsubject, const struct issue_user_san *san,
+			  size_t nsan, struct subj_input **out,
+			  struct issue_error *err);
 
 #endif

@@ -469,6 +469,99 @@ test_body_optional_and_none(void)
 	req_free(req);
 }
 
+static void
+test_body_parse_without_table(void)
+{
+	struct json_object *o = NULL;
+	struct jsonval_error e;
+	struct request *req;
+
+	/* Any member passes: the caller checks the object itself. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+		req = post("application/json", "{\"subject\":{\"CN\":\"a\"}}"));
+	CU_ASSERT_EQUAL(rest_body_parse(req, &o, &e), 0);
+	CU_ASSERT_TRUE(json_object_is_type(o, json_type_object));
+	CU_ASSERT_TRUE(json_object_object_get_ex(o, "subject", NULL));
+	json_object_put(o);
+	o = NULL;
+	req_free(req);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req = post("text/json", "{}"));
+	CU_ASSERT_EQUAL(rest_body_parse(req, &o, &e), EST_E_MEDIATYPE);
+	CU_ASSERT_STRING_EQUAL(e.field, "content_type");
+	CU_ASSERT_PTR_NULL(o);
+	req_free(req);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+		req = post("application/json; charset=utf-8", "[1]"));
+	CU_ASSERT_EQUAL(rest_body_parse(req, &o, &e), EST_E_INVAL);
+	CU_ASSERT_PTR_NULL(o);
+	req_free(req);
+}
+
+static int
+time_of(const char *s, int64_t *t)
+{
+	*t = -1;
+	return rest_time_parse(s, t);
+}
+
+static void
+test_time_parse(void)
+{
+	int64_t t;
+
+	CU_ASSERT_EQUAL(time_of("1970-01-01T00:00:00Z", &t), 0);
+	CU_ASSERT_EQUAL(t, 0);
+	CU_ASSERT_EQUAL(time_of("2030-01-31T12:00:00Z", &t), 0);
+	CU_ASSERT_EQUAL(t, 1896091200);
+	/* Lower case, a fraction dropped, an offset applied. */
+	CU_ASSERT_EQUAL(time_of("2030-01-31t14:00:00.123456789+02:00", &t), 0);
+	CU_ASSERT_EQUAL(t, 1896091200);
+	CU_ASSERT_EQUAL(time_of("2030-01-31T11:30:00-00:30", &t), 0);
+	CU_ASSERT_EQUAL(t, 1896091200);
+	CU_ASSERT_EQUAL(time_of("2024-02-29T00:00:00z", &t), 0);
+	CU_ASSERT_EQUAL(t, 1709164800);
+	/* A leap second is the second after :59. */
+	CU_ASSERT_EQUAL(time_of("2016-12-31T23:59:60Z", &t), 0);
+	CU_ASSERT_EQUAL(t, 1483228800);
+	CU_ASSERT_EQUAL(rest_time_check("9999-12-31T23:59:59Z"), 0);
+}
+
+static void
+test_time_refuses(void)
+{
+	static const char *const bad[] = {
+		"",
+		"2030-01-31",
+		"2030-01-31 12:00:00Z",
+		"2030-01-31T12:00:00",
+		"2030-01-31T12:00:00+0200",
+		"2030-01-31T12:00:00.Z",
+		"2030-01-31T12:00:00Zjunk",
+		"2030-01-31T12:00:00+24:00",
+		"2030-02-29T00:00:00Z",
+		"2030-13-01T00:00:00Z",
+		"2030-01-32T00:00:00Z",
+		"2030-01-31T24:00:00Z",
+		"2030-01-31T12:60:00Z",
+		"2030-01-31T12:00:61Z",
+		"1969-12-31T23:59:59Z",
+		"1970-01-01T00:30:00+01:00",
+		"2030-01-31T12:00:00.1234567890123+02:00",
+		"+030-01-31T12:00:00Z",
+	};
+	int64_t t = 7;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(rest_time_parse(bad[i], &t), EST_E_INVAL);
+		CU_ASSERT_NOT_EQUAL(rest_time_check(bad[i]), 0);
+	}
+	CU_ASSERT_EQUAL(t, 7);
+	CU_ASSERT_EQUAL(rest_time_parse(NULL, &t), EST_E_INVAL);
+}
+
 /* --- pages, JSON builders, answers --- */
 
 static void
@@ -623,6 +716,9 @@ test_suites(void)
 		{"body media type and parsing",
 		 test_body_media_type_and_parsing},
 		{"optional and absent bodies", test_body_optional_and_none},
+		{"body parsed without a table", test_body_parse_without_table},
+		{"RFC 3339 times", test_time_parse},
+		{"refuses bad times", test_time_refuses},
 		{"page envelope", test_page_envelope},
 		{"times", test_put_time},
 		{"error answers", test_answer_shapes},
