@@ -22,6 +22,8 @@ int tdb_exec(struct db *db, const struct db_stmt_def *def);
 int tdb_grant_suites(void);
 /* Registers the suite of test_dbq.c (domain queries, report views). */
 int tdb_query_suites(void);
+/* Registers the suite of test_dbextca.c (external CAs). */
+int tdb_extca_suites(void);
 /* Registers the suite of test_dbbind.c (values, results, transactions). */
 int tdb_bind_suites(void);
 /*
