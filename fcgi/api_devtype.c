@@ -1,0 +1,703 @@
+/*
+ * Device types (guide §2.1): list, create, read, change, delete, activate,
+ * deactivate and clone (fcgi/api_devtype.h).  Admin manages all of them,
+ * a Tenant Admin those of its tenant, the auditors read them and the
+ * operators read the ones they may use to create devices (lib/perm.c).
+ *
+ * Every handler validates the request (query, body) and asks the
+ * permission table (rest_perm, which audits a refusal) before it opens the
+ * transaction that validates the whole device type against the database
+ * (api_devtype_check.c), writes it with its children and appends the
+ * audit row, so a refusal writes nothing.  Changes and deletes need
+ * If-Match (428 without, 412 when stale); activate and deactivate check
+ * it when it is sent.  A device type is deleted only when inactive and
+ * unused by devices and EST servers (409); deleting cannot be undone.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "api_devtype.h"
+#include "ctx.h"
+#include "db.h"
+#include "dbq.h"
+#include "devtype.h"
+#include "err.h"
+#include "resp.h"
+#include "rest.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const list_scopes[] = {SCOPE_GLOBAL, SCOPE_TENANT, SCOPE_ORG,
+					  NULL};
+static const char *const list_sources[] = {"none", "internal", "external",
+					   NULL};
+
+static const struct rest_qfield list_query[] = {
+	{.name = "name", .type = REST_Q_STRING, .max_len = DEVTYPE_NAME_MAX},
+	{.name = "name_contains",
+	 .type = REST_Q_STRING,
+	 .max_len = DEVTYPE_NAME_MAX},
+	{.name = "scope", .type = REST_Q_ENUM, .enum_values = list_scopes},
+	{.name = "tenant_id", .type = REST_Q_ID},
+	{.name = "org_id", .type = REST_Q_ID},
+	{.name = "active", .type = REST_Q_BOOL},
+	{.name = "dar", .type = REST_Q_BOOL},
+	{.name = "factory_source",
+	 .type = REST_Q_ENUM,
+	 .enum_values = list_sources},
+	{.name = "template_id", .type = REST_Q_ID},
+	{.name = "external_ca_id", .type = REST_Q_ID},
+};
+
+static void
+dt_what(struct rest_what *w, const char *action, const struct devtype *dt)
+{
+	memset(w, 0, sizeof(*w));
+	w->entity = PERM_ENT_DEVICE_TYPE;
+	w->action = action;
+	if (dt != NULL) {
+		w->id = dt->id;
+		w->name = dt->name;
+		w->tenant_id = dt->tenant_id;
+		w->org_id = dt->org_id;
+	}
+}
+
+/* Where dt lives, as a placement; EST_E_INTERNAL for a global one. */
+static int
+dt_place(const struct devtype *dt, struct devtype_place *pl)
+{
+	enum perm_scope s;
+
+	memset(pl, 0, sizeof(*pl));
+	if (perm_scope_from_name(dt->scope, &s) != 0)
+		return EST_E_INTERNAL;
+	pl->scope = s;
+	pl->tenant_id = dt->tenant_id;
+	pl->org_id = dt->org_id;
+	return 0;
+}
+
+static int
+dt_object(const struct devtype *dt, struct perm_object *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (perm_scope_from_name(dt->scope, &o->scope) != 0)
+		return EST_E_INTERNAL;
+	o->tenant_id = dt->tenant_id;
+	o->org_id = dt->org_id;
+	return 0;
+}
+
+static int
+same_place(const struct devtype_place *a, const struct devtype_place *b)
+{
+	return a->scope == b->scope && a->tenant_id == b->tenant_id &&
+	       a->org_id == b->org_id;
+}
+
+static int
+dt_etag(const struct devtype *dt, char etag[REST_ETAG_MAX])
+{
+	return rest_etag(perm_entity_name(PERM_ENT_DEVICE_TYPE), dt->id,
+			 dt->updated_at, etag);
+}
+
+/* Answers status (200 or 201) with device type id as it is now. */
+static int
+dt_send(struct db *db, int64_t id, int status, struct resp *rs)
+{
+	struct devtype *dt = NULL;
+	struct json_object *o = NULL;
+	char etag[REST_ETAG_MAX];
+	int r;
+
+	if ((r = db_devtype_get(db, id, 0, &dt)) != 0 ||
+	    (r = devtype_json(dt, 1, &o)) != 0 || (r = dt_etag(dt, etag)) != 0)
+		goto out;
+	if (status == 201)
+		r = rest_created(rs, API_DEVTYPE_BASE, id, o, etag);
+	else
+		r = rest_send(rs, status, o, etag);
+out:
+	json_object_put(o);
+	devtype_free(dt);
+	return r;
+}
+
+/*
+ * Reads device type id and asks whether p may act on it: 404 for one that
+ * does not exist or that p may not know of.  *out (may be NULL) receives
+ * the device type.
+ */
+static int
+dt_load(struct db *db, const struct principal *p, const struct request *req,
+	int64_t id, enum perm_action act, const char *action,
+	struct devtype **out, struct jsonval_error *e)
+{
+	struct devtype *dt = NULL;
+	struct perm_object o;
+	struct rest_what w;
+	int r;
+
+	if ((r = db_devtype_get(db, id, 0, &dt)) == EST_E_NOTFOUND)
+		return rest_fail(e, r, NULL);
+	if (r != 0)
+		return r;
+	dt_what(&w, action, dt);
+	if ((r = dt_object(dt, &o)) != 0 ||
+	    (r = rest_perm(db, p, req, act, &o, &w, e)) != 0) {
+		devtype_free(dt);
+		return r;
+	}
+	if (out != NULL)
+		*out = dt;
+	else
+		devtype_free(dt);
+	return 0;
+}
+
+static int
+dt_access(struct db *db, const struct principal *p, const struct request *req,
+	  int64_t id, enum perm_action act, const char *action,
+	  struct jsonval_error *e)
+{
+	return dt_load(db, p, req, id, act, action, NULL, e);
+}
+
+/* The device type locked for a change, with If-Match checked. */
+static int
+dt_lock(struct db *db, const struct request *req, int64_t id, int need_match,
+	struct devtype **out, struct jsonval_error *e)
+{
+	struct devtype *dt = NULL;
+	char etag[REST_ETAG_MAX];
+	int r;
+
+	if ((r = db_devtype_get(db, id, 1, &dt)) == EST_E_NOTFOUND)
+		return rest_fail(e, r, NULL);
+	if (r != 0)
+		return r;
+	if ((r = dt_etag(dt, etag)) != 0 ||
+	    ((need_match || req->if_match != NULL) &&
+	     (r = rest_if_match(req, etag, e)) != 0)) {
+		devtype_free(dt);
+		return r;
+	}
+	*out = dt;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* List, read */
+
+static int
+h_list(struct hctx *c, const struct request *req, const struct principal *p,
+       struct resp *rs)
+{
+	struct jsonval_error e = {0};
+	struct db_devtype_filter f;
+	struct devtype **list = NULL;
+	struct rest_page pg = {0};
+	struct json_object *item;
+	struct perm_filter pf;
+	struct perm_actor a;
+	struct rest_query q;
+	struct rest_what w;
+	struct db *db;
+	size_t n = 0, i;
+	int64_t v;
+	int r;
+
+	dt_what(&w, "list", NULL);
+	if ((r = rest_query_parse(req, list_query, NELEM(list_query), &q,
+				  &e)) != 0 ||
+	    (r = ctx_db(c, &db)) != 0 ||
+	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
+		goto out;
+	if (auth_actor(p, &a) != 0 ||
+	    perm_list_filter(&a, PERM_ENT_DEVICE_TYPE, &pf) != 0 ||
+	    pf.kind == PERM_FILTER_NONE) {
+		r = EST_E_INTERNAL;
+		goto out;
+	}
+	memset(&f, 0, sizeof(f));
+	f.scope_shared = pf.shared;
+	if (pf.kind != PERM_FILTER_ALL)
+		f.scope_tenant = pf.tenant_id;
+	if (pf.kind == PERM_FILTER_ORG)
+		f.scope_org = pf.org_id;
+	f.name = rest_q_str(&q, "name");
+	f.name_contains = rest_q_str(&q, "name_contains");
+	f.scope = rest_q_str(&q, "scope");
+	f.factory_source = rest_q_str(&q, "factory_source");
+	if (rest_q_int(&q, "tenant_id", &v) == 0)
+		f.tenant_id = v;
+	if (rest_q_int(&q, "org_id", &v) == 0)
+		f.org_id = v;
+	if (rest_q_int(&q, "template_id", &v) == 0)
+		f.template_id = v;
+	if (rest_q_int(&q, "external_ca_id", &v) == 0)
+		f.external_ca_id = v;
+	f.active = rest_q_int(&q, "active", &v) == 0 ? (int)v : -1;
+	f.dar = rest_q_int(&q, "dar", &v) == 0 ? (int)v : -1;
+	if ((r = db_devtype_list(db, &f, q.after_id, rest_page_fetch(&q), &list,
+				 &n)) != 0 ||
+	    (r = rest_page_init(&pg, &q)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((r = devtype_json(list[i], 0, &item)) != 0 ||
+		    (r = rest_page_add(&pg, list[i]->id, item)) != 0)
+			goto out;
+	r = rest_page_send(&pg, rs);
+out:
+	rest_page_clear(&pg);
+	db_devtype_list_free(list, n);
+	return rest_answer(rs, r, &e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Create, clone */
+
+static int64_t
+creator(const struct principal *p)
+{
+	return p->kind == PRINCIPAL_USER ? p->id : 0;
+}
+
+/*
+ * Writes the new device type dt at pl (checked again, locked, and it
+ * must be active) with its audit row: action "create", or "clone" with
+ * the source's id.
+ */
+static int
+insert_tx(struct db *db, const struct principal *p, const struct request *req,
+	  struct devtype *dt, struct devtype_place *pl, int64_t cloned_from,
+	  int64_t *id, struct jsonval_error *e)
+{
+	struct rest_diff d;
+	struct rest_what w;
+	int64_t newid = 0;
+	int r;
+
+	rest_diff_create(&d);
+	if ((r = devtype_place_check(db, pl, 1, 1, e)) != 0 ||
+	    (r = devtype_place_set(dt, pl)) != 0 ||
+	    (r = devtype_validate(db, dt, e)) != 0)
+		goto out;
+	dt->active = 1;
+	if ((r = db_devtype_insert(db, dt, creator(p), &newid)) ==
+	    EST_E_EXISTS) {
+		r = rest_fail(e, r, "name");
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	dt->id = newid;
+	dt_what(&w, cloned_from != 0 ? "clone" : "create", dt);
+	if ((r = devtype_diff(&d, NULL, dt)) != 0 ||
+	    (r = rest_diff_bool(&d, "active", 0, 1)) != 0 ||
+	    (cloned_from != 0 &&
+	     (r = rest_diff_int(&d, "cloned_from", 0, cloned_from, 1)) != 0) ||
+	    (r = rest_audit(db, p, req, &w, &d)) != 0)
+		goto out;
+	*id = newid;
+out:
+	rest_diff_clear(&d);
+	return r;
+}
+
+static int
+h_create(struct hctx *c, const struct request *req, const struct principal *p,
+	 struct resp *rs)
+{
+	struct jsonval_error e = {0};
+	struct json_object *body = NULL;
+	struct devtype *dt = NULL;
+	struct devtype_place pl;
+	struct perm_object o;
+	struct rest_what w;
+	struct db *db;
+	int64_t id = 0;
+	int r;
+
+	memset(&pl, 0, sizeof(pl));
+	dt_what(&w, "create", NULL);
+	if ((r = rest_query_none(req, &e)) != 0 || (r = ctx_db(c, &db)) != 0 ||
+	    (r = rest_perm(db, p, req, PERM_ACT_CREATE, NULL, &w, &e)) != 0 ||
+	    (r = rest_body(req, devtype_fields, devtype_nfields, &body, &e)) !=
+		    0)
+		goto out;
+	if (jsonval_presence(body, "name") != JV_PRESENT) {
+		r = jsonval_error_set(&e, EST_E_UNPROCESSABLE, "name",
+				      "required");
+		goto out;
+	}
+	if ((dt = devtype_new()) == NULL) {
+		r = EST_E_NOMEM;
+		goto out;
+	}
+	if ((r = devtype_body_apply(dt, body, &e)) != 0 ||
+	    (r = devtype_place_read(body, p, &pl, &e)) != 0 ||
+	    /* Only an Admin names an organization without its tenant. */
+	    (pl.tenant_id == 0 &&
+	     (r = devtype_place_check(db, &pl, 0, 0, &e)) != 0))
+		goto out;
+	devtype_place_object(&pl, &o);
+	w.name = dt->name;
+	w.tenant_id = o.tenant_id;
+	w.org_id = o.org_id;
+	/* Another tenant is 404, whether it exists or not. */
+	if ((r = rest_perm(db, p, req, PERM_ACT_CREATE, &o, &w, &e)) != 0 ||
+	    (r = db_begin(db)) != 0)
+		goto out;
+	r = insert_tx(db, p, req, dt, &pl, 0, &id, &e);
+	if ((r = rest_tx_end(db, r)) != 0)
+		goto out;
+	r = dt_send(db, id, 201, rs);
+out:
+	devtype_free(dt);
+	json_object_put(body);
+	return rest_answer(rs, r, &e);
+}
+
+static int
+h_clone(struct hctx *c, const struct request *req, const struct principal *p,
+	struct resp *rs)
+{
+	struct jsonval_error e = {0};
+	struct json_object *body = NULL;
+	struct devtype *dt = NULL;
+	struct devtype_place pl;
+	struct perm_object o;
+	struct rest_what w;
+	struct db *db;
+	int64_t id = 0, src = 0;
+	char *name = NULL;
+	int r;
+
+	if ((r = rest_query_none(req, &e)) != 0 ||
+	    (r = rest_cap_id(c, "id", &src, &e)) != 0 ||
+	    (r = ctx_db(c, &db)) != 0 ||
+	    (r = dt_load(db, p, req, src, PERM_ACT_CLONE, "clone", &dt, &e)) !=
+		    0 ||
+	    (r = rest_body(req, devtype_clone_fields, devtype_clone_nfields,
+			   &body, &e)) != 0)
+		goto out;
+	/* The copy lives where the original does, under a new name. */
+	if ((name = strdup(jsonval_get_string(body, "name"))) == NULL ||
+	    (jsonval_presence(body, "description") != JV_ABSENT &&
+	     (r = devtype_body_apply(dt, body, &e)) != 0)) {
+		r = r != 0 ? r : EST_E_NOMEM;
+		goto out;
+	}
+	free(dt->name);
+	dt->name = name;
+	name = NULL;
+	if ((r = dt_place(dt, &pl)) != 0)
+		goto out;
+	devtype_place_object(&pl, &o);
+	dt_what(&w, "create", dt);
+	w.id = 0;
+	if ((r = rest_perm(db, p, req, PERM_ACT_CREATE, &o, &w, &e)) != 0 ||
+	    (r = db_begin(db)) != 0)
+		goto out;
+	r = insert_tx(db, p, req, dt, &pl, src, &id, &e);
+	if ((r = rest_tx_end(db, r)) != 0)
+		goto out;
+	r = dt_send(db, id, 201, rs);
+out:
+	free(name);
+	devtype_free(dt);
+	json_object_put(body);
+	return rest_answer(rs, r, &e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Change */
+
+/*
+ * Refuses a change of an attribute's type while devices hold values of
+ * it: their values would stop being values of the attribute.
+ */
+static int
+attr_types_kept(struct db *db, const struct devtype *old,
+		const struct devtype *new_, struct jsonval_error *e)
+{
+	char field[48];
+	int64_t n = 0;
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < new_->nattrs; i++)
+		for (j = 0; j < old->nattrs; j++) {
+			if (strcasecmp(old->attrs[j].name,
+				       new_->attrs[i].name) != 0 ||
+			    old->attrs[j].type == new_->attrs[i].type)
+				continue;
+			if ((r = db_devtype_attr_in_use(db, old->attrs[j].id,
+							&n)) != 0)
+				return r;
+			if (n > 0) {
+				snprintf(field, sizeof(field),
+					 "attributes[%zu].type", i);
+				return jsonval_error_set(
+					e, EST_E_CONFLICT, field,
+					"devices hold values of this "
+					"attribute");
+			}
+		}
+	return 0;
+}
+
+/*
+ * The placement the body gives device type dt, with the tenant of a bare
+ * organization read from the database.
+ */
+static int
+new_place(struct db *db, const struct devtype *dt, struct json_object *body,
+	  const struct principal *p, struct devtype_place *pl,
+	  struct jsonval_error *e)
+{
+	int r;
+
+	if ((r = dt_place(dt, pl)) != 0 ||
+	    (r = devtype_place_read(body, p, pl, e)) != 0)
+		return r;
+	if (pl->tenant_id == 0)
+		return devtype_place_check(db, pl, 0, 0, e);
+	return 0;
+}
+
+static int
+update_tx(struct db *db, const struct principal *p, const struct request *req,
+	  int64_t id, struct json_object *body,
+	  const struct devtype_place *checked, struct jsonval_error *e)
+{
+	struct devtype *old = NULL, *dt = NULL;
+	struct devtype_place pl, opl;
+	struct rest_diff d;
+	struct rest_what w;
+	int64_t n = 0;
+	int r;
+
+	rest_diff_init(&d);
+	if ((r = dt_lock(db, req, id, 1, &old, e)) != 0 ||
+	    (r = dt_place(old, &opl)) != 0 ||
+	    (r = new_place(db, old, body, p, &pl, e)) != 0)
+		goto out;
+	/* Moved under us (If-Match: *): the permission check is stale. */
+	if (!same_place(&pl, checked)) {
+		r = rest_fail(e, EST_E_PRECONDITION, NULL);
+		goto out;
+	}
+	if (!same_place(&pl, &opl)) {
+		if ((r = devtype_place_check(db, &pl, 1, 1, e)) != 0 ||
+		    (r = db_devtype_misplaced(
+			     db, id, pl.tenant_id,
+			     pl.scope == PERM_SCOPE_ORG ? pl.org_id : 0, &n)) !=
+			    0)
+			goto out;
+		if (n > 0) {
+			r = jsonval_error_set(
+				e, EST_E_CONFLICT,
+				pl.tenant_id != opl.tenant_id ? "tenant_id"
+							      : "org_id",
+				"devices or EST servers elsewhere use it");
+			goto out;
+		}
+	}
+	if ((r = db_devtype_get(db, id, 0, &dt)) != 0 ||
+	    (r = devtype_body_apply(dt, body, e)) != 0 ||
+	    (r = devtype_place_set(dt, &pl)) != 0 ||
+	    (r = devtype_validate(db, dt, e)) != 0 ||
+	    (r = attr_types_kept(db, old, dt, e)) != 0 ||
+	    (r = devtype_diff(&d, old, dt)) != 0 || rest_diff_empty(&d))
+		goto out;
+	if ((r = db_devtype_replace(db, id, dt)) == EST_E_EXISTS) {
+		r = rest_fail(e, r, "name");
+		goto out;
+	}
+	dt_what(&w, "update", dt);
+	if (r == 0)
+		r = rest_audit(db, p, req, &w, &d);
+out:
+	rest_diff_clear(&d);
+	devtype_free(old);
+	devtype_free(dt);
+	return r;
+}
+
+static int
+h_update(struct hctx *c, const struct request *req, const struct principal *p,
+	 struct resp *rs)
+{
+	struct jsonval_error e = {0};
+	struct json_object *body = NULL;
+	struct devtype *cur = NULL;
+	struct devtype_place pl, opl;
+	struct perm_object o;
+	struct rest_what w;
+	struct db *db;
+	int64_t id;
+	int r;
+
+	if ((r = rest_query_none(req, &e)) != 0 ||
+	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
+	    (r = ctx_db(c, &db)) != 0 ||
+	    (r = dt_load(db, p, req, id, PERM_ACT_UPDATE, "update", &cur,
+			 &e)) != 0 ||
+	    (r = rest_body(req, devtype_fields, devtype_nfields, &body, &e)) !=
+		    0 ||
+	    (r = dt_place(cur, &opl)) != 0 ||
+	    (r = new_place(db, cur, body, p, &pl, &e)) != 0)
+		goto out;
+	/* Moving it needs the right to have it where it goes too. */
+	if (!same_place(&pl, &opl)) {
+		devtype_place_object(&pl, &o);
+		dt_what(&w, "update", cur);
+		w.tenant_id = o.tenant_id;
+		w.org_id = o.org_id;
+		if ((r = rest_perm(db, p, req, PERM_ACT_UPDATE, &o, &w, &e)) !=
+		    0)
+			goto out;
+	}
+	if ((r = db_begin(db)) != 0)
+		goto out;
+	r = update_tx(db, p, req, id, body, &pl, &e);
+	if ((r = rest_tx_end(db, r)) != 0)
+		goto out;
+	r = dt_send(db, id, 200, rs);
+out:
+	devtype_free(cur);
+	json_object_put(body);
+	return rest_answer(rs, r, &e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Delete, activate, deactivate */
+
+static int
+dt_delete_tx(struct db *db, const struct principal *p,
+	     const struct request *req, int64_t id, struct jsonval_error *e)
+{
+	struct devtype *old = NULL;
+	int64_t devices = 0, servers = 0;
+	struct rest_diff d;
+	struct rest_what w;
+	int r;
+
+	rest_diff_delete(&d);
+	if ((r = dt_lock(db, req, id, 1, &old, e)) != 0)
+		return r;
+	if (old->active) {
+		r = jsonval_error_set(e, EST_E_CONFLICT, "active",
+				      "only an inactive device type is "
+				      "deleted");
+		goto out;
+	}
+	if ((r = db_devtype_usage(db, id, &devices, &servers)) != 0)
+		goto out;
+	if (devices > 0 || servers > 0) {
+		r = jsonval_error_set(e, EST_E_CONFLICT, NULL,
+				      "devices or EST servers use it");
+		goto out;
+	}
+	/* The foreign keys refuse while anything still refers to it. */
+	if ((r = db_devtype_delete(db, id)) == EST_E_CONFLICT) {
+		r = rest_fail(e, r, NULL);
+		goto out;
+	}
+	dt_what(&w, "delete", old);
+	if (r != 0 || (r = devtype_diff(&d, old, NULL)) != 0 ||
+	    (r = rest_diff_bool(&d, "active", 0, 0)) != 0)
+		goto out;
+	r = rest_audit(db, p, req, &w, &d);
+out:
+	rest_diff_clear(&d);
+	devtype_free(old);
+	return r;
+}
+
+static int
+dt_state_tx(struct db *db, const struct principal *p, const struct request *req,
+	    int64_t id, int active, struct jsonval_error *e)
+{
+	struct devtype *old = NULL;
+	struct rest_diff d;
+	struct rest_what w;
+	int r;
+
+	rest_diff_init(&d);
+	if ((r = dt_lock(db, req, id, 0, &old, e)) != 0)
+		return r;
+	/* Setting the state it already has changes nothing. */
+	if (old->active == active)
+		goto out;
+	dt_what(&w, active ? "activate" : "deactivate", old);
+	if ((r = db_devtype_set_active(db, id, active)) != 0 ||
+	    (r = rest_diff_bool(&d, "active", old->active, active)) != 0)
+		goto out;
+	r = rest_audit(db, p, req, &w, &d);
+out:
+	rest_diff_clear(&d);
+	devtype_free(old);
+	return r;
+}
+
+static const struct rest_entity_ops dt_ops = {
+	.access = dt_access,
+	.delete_tx = dt_delete_tx,
+	.state_tx = dt_state_tx,
+	.send = dt_send,
+};
+
+static int
+h_get(struct hctx *c, const struct request *req, const struct principal *p,
+      struct resp *rs)
+{
+	return rest_get(c, req, p, rs, &dt_ops);
+}
+
+static int
+h_delete(struct hctx *c, const struct request *req, const struct principal *p,
+	 struct resp *rs)
+{
+	return rest_delete(c, req, p, rs, &dt_ops);
+}
+
+static int
+h_activate(struct hctx *c, const struct request *req, const struct principal *p,
+	   struct resp *rs)
+{
+	return rest_set_active(c, req, p, rs, &dt_ops, 1);
+}
+
+static int
+h_deactivate(struct hctx *c, const struct request *req,
+	     const struct principal *p, struct resp *rs)
+{
+	return rest_set_active(c, req, p, rs, &dt_ops, 0);
+}
+
+#define DT_ROUTE(name, fn)                                                     \
+	int name(struct hctx *c, const struct request *req, struct resp *rs)   \
+	{                                                                      \
+		return auth_require(c, req, rs, (fn));                         \
+	}
+
+DT_ROUTE(api_devtype_r_list, h_list)
+DT_ROUTE(api_devtype_r_create, h_create)
+DT_ROUTE(api_devtype_r_get, h_get)
+DT_ROUTE(api_devtype_r_update, h_update)
+DT_ROUTE(api_devtype_r_delete, h_delete)
+DT_ROUTE(api_devtype_r_activate, h_activate)
+DT_ROUTE(api_devtype_r_deactivate, h_deactivate)
+DT_ROUTE(api_devtype_r_clone, h_clone)
