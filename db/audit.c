@@ -8,9 +8,11 @@
  * other appender's transaction to end and then sees the latest committed
  * head, whatever snapshot the caller's transaction had already taken; it
  * links the new row to that head and moves the head in the same
- * transaction.  So each row links to the row committed just before it, in
- * every process, and a rolled-back append takes the head move back with
- * it.  The rows get their AUTO_INCREMENT ids while the lock is held, so id
+ * transaction (both in one call of the procedure audit_append_row,
+ * db/011_audit_append.sql, which only stores what this file computed).
+ * So each row links to the row committed just before it, in every
+ * process, and a rolled-back append takes the head move back with it.
+ * The rows get their AUTO_INCREMENT ids while the lock is held, so id
  * order is chain order; ids lost to rollbacks leave gaps that the links do
  * not care about.
  *
@@ -63,34 +65,33 @@ static const struct db_stmt_def audit_stmts[] = {
 	 "SELECT last_id, last_hash, nrows FROM audit_head WHERE id = 1"
 	 " FOR UPDATE",
 	 0},
-#define AS_INSERT 1
-	{"audit_insert",
-	 "INSERT INTO audit_log (ts, " AUDIT_FIELD_COLUMNS
-	 ", prev_hash, row_hash)"
-	 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+#define AS_APPEND 1
+	/*
+	 * Inserts the row and moves the head to it (db/011_audit_append.sql):
+	 * the parameters are the columns of audit_log in AUDIT_FIELD_COLUMNS
+	 * order between ts and the two hashes.
+	 */
+	{"audit_append_row",
+	 "CALL audit_append_row(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	 " ?)",
 	 16},
-#define AS_HEAD_MOVE 2
-	{"audit_head_move",
-	 "UPDATE audit_head SET last_id = ?, last_hash = ?, nrows = nrows + 1"
-	 " WHERE id = 1",
-	 2},
-#define AS_HEAD_GET 3
+#define AS_HEAD_GET 2
 	{"audit_head_get",
 	 "SELECT last_id, last_hash, nrows FROM audit_head WHERE id = 1", 0},
-#define AS_WALK 4
+#define AS_WALK 3
 	{"audit_walk",
 	 "SELECT id, DATE_FORMAT(ts, '%Y-%m-%d "
 	 "%H:%i:%s.%f'), " AUDIT_FIELD_COLUMNS
 	 ", prev_hash, row_hash FROM audit_log"
 	 " WHERE id > ? ORDER BY id LIMIT ?",
 	 2},
-#define AS_ISOLATION 5
+#define AS_ISOLATION 4
 	{"audit_isolation", "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 	 0},
-#define AS_SNAPSHOT 6
+#define AS_SNAPSHOT 5
 	{"audit_snapshot",
 	 "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", 0},
-#define AS_QUERY 7
+#define AS_QUERY 6
 	/*
 	 * Each optional filter is a pair of parameters, (? IS NULL OR
 	 * col = ?): NULL in the first switches it off.
@@ -370,7 +371,6 @@ db_audit_append(struct db *db, const struct audit_event *ev)
 	struct db_param p[16];
 	uint8_t prev[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN];
 	char ts[64], ids[4][24];
-	uint64_t newid = 0, matched = 0;
 	size_t i;
 	int own = 0, r;
 
@@ -414,19 +414,9 @@ db_audit_append(struct db *db, const struct audit_event *ev)
 		p[i] = DB_STR(f.v[i]);
 	p[14] = DB_BLOB(prev, sizeof(prev));
 	p[15] = DB_BLOB(hash, sizeof(hash));
-	if ((r = db_exec(db, &audit_stmts[AS_INSERT], p, 16, NULL, &newid)) !=
-	    0)
+	/* The row and the head's move, in one round trip under the lock. */
+	if ((r = db_exec(db, &audit_stmts[AS_APPEND], p, 16, NULL, NULL)) != 0)
 		goto out;
-	p[0] = DB_I64(newid);
-	p[1] = DB_BLOB(hash, sizeof(hash));
-	if ((r = db_exec(db, &audit_stmts[AS_HEAD_MOVE], p, 2, &matched,
-			 NULL)) != 0)
-		goto out;
-	if (matched != 1) {
-		log_err("audit: the chain's head row vanished");
-		r = EST_E_INTERNAL;
-		goto out;
-	}
 	if (own && (r = db_commit(db)) != 0)
 		goto out;
 	own = 0;

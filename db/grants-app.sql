@@ -26,6 +26,9 @@ GRANT SELECT ON schema_migrations TO 'estuary_app'@'localhost';
 -- add a second one.
 GRANT SELECT, UPDATE ON audit_head
 	TO 'estuary_app'@'localhost';
+-- Both halves of an append in one call (db/011_audit_append.sql); it runs
+-- with the caller's rights, the two above.
+GRANT EXECUTE ON PROCEDURE audit_append_row TO 'estuary_app'@'localhost';
 
 -- Report views (db/views-report.sql), for the report endpoints.
 GRANT SELECT ON report_certificates_by_status TO 'estuary_app'@'localhost';

@@ -17,7 +17,15 @@
 #include "api_admin.h"
 #include "api_app.h"
 #include "api_auth.h"
+#include "api_batch.h"
+#include "api_ca.h"
+#include "api_cert.h"
 #include "api_audit.h"
+#include "api_device.h"
+#include "api_devtype.h"
+#include "api_pki.h"
+#include "api_extca.h"
+#include "api_ocsp.h"
 #include "api_report.h"
 #include "api_routes.h"
 #include "ctx.h"
@@ -151,6 +159,14 @@ const struct route api_routes[] = {
 	{REQ_M_GET, "/api/v1/auth/me", r_auth_me},
 	API_APP_ROUTES,
 	API_ADMIN_ROUTES,
+	API_CA_ROUTES,
+	API_OCSP_ROUTES,
+	API_CERT_ROUTES,
+	API_BATCH_ROUTES,
+	API_DEVTYPE_ROUTES,
+	API_DEVICE_ROUTES,
+	API_TEMPLATE_ROUTES,
+	API_EXTCA_ROUTES,
 	{REQ_M_GET, "/api/v1/audit-logs", r_audit_list},
 	{REQ_M_GET, "/api/v1/audit-logs/export", r_audit_export},
 	{REQ_M_GET, "/api/v1/reports/certificates-by-status",

@@ -81,4 +81,7 @@ ctx_close(struct hctx *c)
 {
 	ctx_drop_db(c);
 	ctx_drop_signer(c);
+	if (c->icache != NULL && c->icache_free != NULL)
+		c->icache_free(c->icache);
+	c->icache = NULL;
 }

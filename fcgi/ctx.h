@@ -10,6 +10,7 @@
 
 struct conf;
 struct db;
+struct issue_cache;
 struct route_match;
 struct sigclient;
 
@@ -19,6 +20,14 @@ struct hctx {
 	const struct route_match *match; /* captures of this request */
 	struct db *db;			 /* use ctx_db() */
 	struct sigclient *sig;		 /* use ctx_signer() */
+	/*
+	 * The thread's issuing cache (pki/issue_cache.h), made by the first
+	 * handler that issues, which also sets the function that frees it:
+	 * this file does not link the pki library, which not every program
+	 * with a struct hctx needs.
+	 */
+	struct issue_cache *icache;
+	void (*icache_free)(struct issue_cache *);
 };
 
 /* The thread's database connection (DB_ROLE_APP); EST_E_DB when down. */
@@ -29,7 +38,7 @@ void ctx_drop_db(struct hctx *c);
 void ctx_drop_signer(struct hctx *c);
 /* Drops the connection that err (a handler's result) points at. */
 void ctx_after_error(struct hctx *c, int err);
-/* Closes both connections. */
+/* Closes both connections and frees the issuing cache. */
 void ctx_close(struct hctx *c);
 
 #endif

@@ -46,11 +46,44 @@ inst_has_ipv6() {
 	    grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6
 }
 
+# inst_free_port: a TCP port nothing listens on, other than the instance's
+# HTTPS port and 8443 (./devstack up's).
+inst_free_port() {
+	local i p
+
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		[ "$p" -eq 8443 ] || [ "$p" -eq "${I_PORT:-0}" ] && continue
+		if [ -z "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	inst_err "no free TCP port for the plain-HTTP /pki/ listener"
+	return 1
+}
+
+# inst_write_env: DIR/etc/instance.env from the I_* settings.
+inst_write_env() {
+	local tmp=$I_ENV.tmp
+
+	{
+		echo "# Settings of this instance, chosen when ./devstack created it."
+		echo "I_PORT=$I_PORT"
+		echo "I_PKI_PORT=$I_PKI_PORT"
+		echo "I_PRIVSEP=$I_PRIVSEP"
+		echo "I_IPV6=$I_IPV6"
+		printf 'I_SRCDIR=%q\n' "$SRCDIR"
+	} >"$tmp" && mv -f "$tmp" "$I_ENV"
+}
+
 # inst_setenv: records the settings chosen at creation.
 inst_setenv() {
-	local port=$1 tmp
+	local port=$1
 
 	I_PORT=$port
+	# Plain HTTP for /pki/ (CRLs, OCSP), chosen once like the HTTPS port.
+	I_PKI_PORT=$(inst_free_port) || return 1
 	if [ "$(id -u)" -eq 0 ]; then
 		inst_users || return 1
 	fi
@@ -68,14 +101,7 @@ inst_setenv() {
 	else
 		I_IPV6=no
 	fi
-	tmp=$I_ENV.tmp
-	{
-		echo "# Settings of this instance, chosen when ./devstack created it."
-		echo "I_PORT=$I_PORT"
-		echo "I_PRIVSEP=$I_PRIVSEP"
-		echo "I_IPV6=$I_IPV6"
-		printf 'I_SRCDIR=%q\n' "$SRCDIR"
-	} >"$tmp" && mv -f "$tmp" "$I_ENV"
+	inst_write_env
 }
 
 # inst_own USER[:GROUP] MODE PATH...: ownership and mode for the privilege
@@ -206,6 +232,9 @@ inst_write_conf() {
 	est_default_ca = $INST_ISSUING_CA
 	app_cert_ca = $INST_ISSUING_CA
 
+	pki_base_url = http://127.0.0.1:$I_PKI_PORT
+	batch_dir = $I_BATCH
+
 	tls_client_ca_file = $I_CLIENT_CA
 	web_reload_command = ESTUARY_VAR='$INST' '$SRCDIR/devstack' restart lighttpd
 	EOF
@@ -214,7 +243,7 @@ inst_write_conf() {
 
 # inst_write_httpd_conf: fills conf/lighttpd.conf.example for this instance.
 inst_write_httpd_conf() {
-	local tpl user='' v6='' ca='' hash
+	local tpl user='' v6='' pki6='' ca='' hash
 
 	# The template's first paragraph explains the placeholders; it is
 	# left out, since they are filled in here.
@@ -227,6 +256,10 @@ inst_write_httpd_conf() {
 		# shellcheck disable=SC2016
 		printf -v v6 '$SERVER["socket"] == "[::1]:%s" {\n\tssl.engine = "enable"\n}' \
 		    "$I_PORT"
+		# The plain-HTTP /pki/ listener's block, on [::1].
+		pki6=$(sed -n '/^\$SERVER\["socket"\] == "127\.0\.0\.1:@PKI_PORT@"/,/^}/p' \
+		    <<<"$tpl") || return 1
+		pki6=${pki6/127.0.0.1:@PKI_PORT@/[::1]:@PKI_PORT@}
 	fi
 	# lighttpd refuses an empty CA file: until the first CA exists,
 	# client certificates are not requested at all.
@@ -244,6 +277,8 @@ inst_write_httpd_conf() {
 	hash=$(perl -0777 -ne 'print $1 if m{<script>(.*?)</script>}s' \
 	    "$SRCDIR/www/index.html" | openssl dgst -sha256 -binary |
 	    openssl base64 -A) || return 1
+	# First, so that the copied block's placeholders are filled too.
+	tpl=${tpl//@PKI_IPV6_LISTEN@/$pki6}
 	tpl=${tpl//@PORT@/$I_PORT}
 	tpl=${tpl//@WWW_DIR@/$SRCDIR/www}
 	tpl=${tpl//@DOCS_DIR@/$SRCDIR/docs}
@@ -259,6 +294,7 @@ inst_write_httpd_conf() {
 	tpl=${tpl//@SERVER_USER@/$user}
 	tpl=${tpl//@IPV6_LISTEN@/$v6}
 	tpl=${tpl//@CLIENT_CA@/$ca}
+	tpl=${tpl//@PKI_PORT@/$I_PKI_PORT}
 	if [[ $tpl =~ @[A-Z][A-Z_]*@ ]]; then
 		inst_err "lighttpd.conf.example: unknown placeholder left"
 		return 1
@@ -280,6 +316,9 @@ inst_fix_perms() {
 	inst_own "$INST_DB_USER:$INST_DB_USER" 755 "$I_RUN/mysqld" &&
 	inst_own "$INST_SIGNER_USER:$INST_SIGNER_USER" 755 "$I_RUN/signer" &&
 	inst_own "$INST_FCGI_USER:$INST_WEB_USER" 750 "$I_RUN/fcgi" &&
+	# Batch jobs' passphrases and PKCS#12 files (estuary-api, -worker).
+	mkdir -p "$I_BATCH" &&
+	inst_own "$INST_FCGI_USER:$INST_FCGI_USER" 700 "$I_BATCH" &&
 	inst_own "$INST_WEB_USER:$INST_WEB_USER" 755 "$I_LOG/lighttpd" &&
 	inst_own "$INST_SIGNER_USER:$INST_SIGNER_USER" 700 "$I_JOURNAL_DIR" \
 	    "$I_HSM" &&
@@ -320,6 +359,9 @@ inst_create() {
 	elif [ "${I_SRCDIR:-}" != "$SRCDIR" ]; then
 		inst_err "$INST belongs to the tree in ${I_SRCDIR:-?}, not $SRCDIR"
 		return 1
+	elif [ -z "${I_PKI_PORT:-}" ]; then
+		# An instance made before the /pki/ listener existed.
+		I_PKI_PORT=$(inst_free_port) && inst_write_env || return 1
 	fi
 	inst_make_tls || return 1
 	if [ ! -s "$I_HSM/softhsm2.conf" ]; then
@@ -400,7 +442,63 @@ inst_bootstrap() {
 	    --exists-ok || return 1
 	inst_say "users: $INST_ADMIN (Admin); tenant \"$INST_TENANT\"," \
 	    "organization \"$INST_ORG\""
-	inst_write_demo_env
+	inst_write_demo_env && inst_demo_templates
+}
+
+# inst_api METHOD PATH [JSON]: one REST call as the demo admin, with the
+# session of inst_demo_templates; prints the body, returns non-zero unless
+# the status is 2xx.
+inst_api() {
+	local code
+
+	code=$(curl -sS -o "$_INST_API_OUT" -w '%{http_code}' \
+	    --cacert "$I_TLS/ca.pem" -b "$_INST_API_JAR" -c "$_INST_API_JAR" \
+	    -H "X-CSRF-Token: $_INST_API_CSRF" -X "$1" \
+	    ${3:+-H 'Content-Type: application/json' --data-binary "$3"} \
+	    "https://127.0.0.1:$I_PORT$2") || return 1
+	cat "$_INST_API_OUT"
+	[ "${code:0:1}" = 2 ] || {
+		inst_err "$1 $2: HTTP $code: $(cat "$_INST_API_OUT")"
+		return 1
+	}
+}
+
+# inst_demo_templates: the demo tenant's certificate templates, made once
+# through the REST API as the admin: the Wi-SUN FAN device template of the
+# guide's TC-12 (docs/templates/wisun-fan.json), issued by the demo
+# issuing CA.
+inst_demo_templates() {
+	local dir pw name tenant ca body rc=1
+
+	dir=$(mktemp -d) || return 1
+	_INST_API_JAR=$dir/jar
+	_INST_API_OUT=$dir/out
+	IFS= read -r pw <"$I_ETC/admin.pw" || return 1
+	body=$(jq -nc --arg u "$INST_ADMIN" --arg p "$pw" \
+	    '{username: $u, password: $p}')
+	_INST_API_CSRF=
+	if _INST_API_CSRF=$(inst_api POST /api/v1/auth/login "$body" |
+	    jq -er .csrf_token) &&
+	    name=$(jq -er .name "$SRCDIR/docs/templates/wisun-fan.json") &&
+	    tenant=$(inst_api GET "/api/v1/tenants?name=$(jq -rn \
+		--arg n "$INST_TENANT" '$n|@uri')" | jq -er '.items[0].id') &&
+	    ca=$(inst_api GET "/api/v1/cas?name=$(jq -rn \
+		--arg n "$INST_ISSUING_CA" '$n|@uri')" | jq -er '.items[0].id')
+	then
+		if inst_api GET "/api/v1/cert-templates?name=$(jq -rn \
+		    --arg n "$name" '$n|@uri')&tenant_id=$tenant" |
+		    jq -e '.items | length > 0' >/dev/null; then
+			rc=0
+		elif body=$(jq -c --argjson t "$tenant" --argjson ca "$ca" \
+		    '. + {scope: "tenant", tenant_id: $t, ca_id: $ca}' \
+		    "$SRCDIR/docs/templates/wisun-fan.json") &&
+		    inst_api POST /api/v1/cert-templates "$body" >/dev/null; then
+			rc=0
+		fi
+	fi
+	[ "$rc" -eq 0 ] && inst_say "templates: \"$name\" in \"$INST_TENANT\""
+	rm -rf "$dir"
+	return "$rc"
 }
 
 # inst_env_line NAME VALUE: one shell-safe "export NAME='VALUE'" line.
@@ -420,6 +518,7 @@ inst_write_demo_env() {
 		echo "# The Estuary instance in $INST; source it from sh or bash."
 		echo "# Written by ./devstack; holds the admin password (mode 0600)."
 		inst_env_line ESTUARY_URL "https://127.0.0.1:$I_PORT"
+		inst_env_line ESTUARY_PKI_URL "http://127.0.0.1:$I_PKI_PORT"
 		inst_env_line ESTUARY_TLS_CA "$I_TLS/ca.pem"
 		inst_env_line ESTUARY_ADMIN_USER "$INST_ADMIN"
 		inst_env_line ESTUARY_ADMIN_PASSWORD "$pw"

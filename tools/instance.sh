@@ -2,10 +2,11 @@
 #
 # The lifecycle of one Estuary instance: a directory that holds the
 # configuration, keys, database, token, sockets, pid files and logs of a
-# whole stack (MariaDB, estuary-signerd, estuary-api, estuary-est and
-# lighttpd).  ./devstack uses it for the instance under ./var and for the
-# throwaway instances of "./devstack test"; integration tests use it
-# through "./devstack start|stop|restart COMPONENT".
+# whole stack (MariaDB, estuary-signerd, estuary-api, estuary-est,
+# estuary-worker and lighttpd).  ./devstack uses it for the instance
+# under ./var and for the throwaway instances of "./devstack test";
+# integration tests use it through "./devstack start|stop|restart
+# COMPONENT".
 #
 #	SRCDIR=/path/to/built/tree
 #	. "$SRCDIR/tools/instance.sh"
@@ -17,7 +18,7 @@
 #	inst_stop [COMPONENT...]	stop by pid, in reverse order
 #	inst_status		one line per component
 #
-# Components, in start order: mariadb signer api est lighttpd.  Every
+# Components, in start order: mariadb signer api est worker lighttpd.  Every
 # daemon runs in the background with a pid file under DIR/run and its log
 # under DIR/log.  A daemon counts as running only when its pid file names
 # a live process whose executable and command line are this instance's, so
@@ -40,7 +41,7 @@
 # shellcheck source=tools/instance-create.sh
 . "$SRCDIR/tools/instance-create.sh"
 
-INST_COMPONENTS=(mariadb signer api est lighttpd)
+INST_COMPONENTS=(mariadb signer api est worker lighttpd)
 
 # The service users of the privilege split.
 INST_SIGNER_USER=estuary-signer
@@ -94,8 +95,10 @@ inst_use() {
 	I_EST_SOCK=$I_RUN/fcgi/est.sock
 	I_HTTPD_CONF=$I_ETC/lighttpd.conf
 	I_CLIENT_CA=$I_ETC/client-ca.pem
+	I_BATCH=$INST/batch
 	I_CTL=$SRCDIR/ctl/estuaryctl
 	I_PORT=
+	I_PKI_PORT=
 	I_PRIVSEP=
 	I_IPV6=
 	I_SRCDIR=
@@ -113,6 +116,7 @@ inst_pidfile() {
 	signer) echo "$I_RUN/signer/signerd.pid" ;;
 	api) echo "$I_RUN/fcgi/api.pid" ;;
 	est) echo "$I_RUN/fcgi/est.pid" ;;
+	worker) echo "$I_RUN/fcgi/worker.pid" ;;
 	lighttpd) echo "$I_RUN/lighttpd.pid" ;;
 	*) return 1 ;;
 	esac
@@ -125,6 +129,7 @@ inst_exe() {
 	signer) echo "$SRCDIR/signer/estuary-signerd" ;;
 	api) echo "$SRCDIR/fcgi/estuary-api" ;;
 	est) echo "$SRCDIR/fcgi/estuary-est" ;;
+	worker) echo "$SRCDIR/pki/estuary-worker" ;;
 	lighttpd) readlink -f "$(command -v lighttpd)" ;;
 	*) return 1 ;;
 	esac
@@ -183,7 +188,8 @@ inst_wait_gone() {
 # inst_spawn COMPONENT SOCKET [NAME=VALUE...]: starts one of our daemons in
 # the foreground mode (-d, logging to stderr) as a background process in
 # its own session, with its log in DIR/log, and waits until its socket and
-# pid file exist.
+# pid file exist (only the pid file when SOCKET is "": the worker listens
+# on nothing).
 inst_spawn() {
 	local comp=$1 sock=$2 bin pidf log child i rc
 	shift 2
@@ -203,7 +209,8 @@ inst_spawn() {
 	    </dev/null >>"$log" 2>&1 &
 	child=$!
 	for ((i = 0; i < _INST_TRIES; i++)); do
-		if [ -S "$sock" ] && inst_pid "$comp" >/dev/null; then
+		if { [ -z "$sock" ] || [ -S "$sock" ]; } &&
+		    inst_pid "$comp" >/dev/null; then
 			return 0
 		fi
 		if ! inst_alive "$child"; then
@@ -235,9 +242,12 @@ inst_start_mariadb() {
 	# Without the privilege split the server must run as root, which
 	# mariadb_start has no option for (it always adds --user=mysql for
 	# root); so this case starts it here with the same options.
+	# shellcheck disable=SC2086
 	mariadbd --no-defaults --datadir="$I_DB" --socket="$I_DB_SOCK" \
 	    --pid-file="$pidf" --skip-networking \
-	    --log-error="$I_DB/error.log" --user=root </dev/null >/dev/null 2>&1 &
+	    --log-error="$I_DB/error.log" --user=root \
+	    "${MARIADB_SERVER_OPTS[@]}" ${MARIADB_OPTS:-} \
+	    </dev/null >/dev/null 2>&1 &
 	child=$!
 	for ((i = 0; i < 2 * _INST_TRIES; i++)); do
 		if [ -s "$pidf" ] && mariadb-admin --no-defaults -S "$I_DB_SOCK" \
@@ -266,6 +276,10 @@ inst_start_api() {
 
 inst_start_est() {
 	inst_spawn est "$I_EST_SOCK"
+}
+
+inst_start_worker() {
+	inst_spawn worker ""
 }
 
 inst_start_lighttpd() {

@@ -16,14 +16,39 @@
 # runs these functions is the one mariadb-install-db trusted, so no root
 # password exists anywhere.
 #
+# Every server starts with MARIADB_SERVER_OPTS (below), then MARIADB_OPTS.
+#
 # Environment:
 #	MARIADB_DBNAME	database name (default: estuary)
-#	MARIADB_OPTS	extra mariadbd options, word-split (default: none)
+#	MARIADB_OPTS	extra mariadbd options, word-split, after (and so
+#			overriding) MARIADB_SERVER_OPTS (default: none)
 #
 # Every function returns non-zero and writes a reason to stderr on failure.
 
 # The database the grant scripts are applied to (they name no database).
 : "${MARIADB_DBNAME:=estuary}"
+
+# The server settings of every instance; README.md ("MariaDB settings")
+# gives the reasons and what a production server adds.
+#  - Every commit is on disk before the client hears of it: a certificate
+#    handed out must never vanish from its CA's records in a crash
+#    (innodb_flush_log_at_trx_commit=1, also the default; stated so that
+#    nobody "tunes" it away).
+#  - A buffer pool that holds the certificates table and its indexes: the
+#    default 128 MiB is full after about 100,000 certificates, and each
+#    issuance then waits for random index pages (fingerprint, serial) to
+#    be read back from disk.  Memory is taken as pages are used, so a
+#    small test instance costs no more than before.
+#  - No work for features Estuary does not use: the performance schema and
+#    the query cache (every statement is prepared and most are writes).
+#  - No DNS: the server listens on its UNIX socket only.
+MARIADB_SERVER_OPTS=(
+	--innodb-flush-log-at-trx-commit=1
+	--innodb-buffer-pool-size=1G
+	--performance-schema=OFF
+	--query-cache-type=OFF --query-cache-size=0
+	--skip-name-resolve
+)
 
 # Readiness and shutdown are polled in steps of this many seconds, at most
 # _MARIADB_TRIES times (about 60 seconds in all).
@@ -130,6 +155,7 @@ mariadb_start() {
 	if [ "$(id -u)" -eq 0 ]; then
 		args+=(--user=mysql)
 	fi
+	args+=("${MARIADB_SERVER_OPTS[@]}")
 	# shellcheck disable=SC2206
 	args+=(${MARIADB_OPTS:-})
 	# The caller's TMPDIR may be private to it; mariadbd (as mysql) then

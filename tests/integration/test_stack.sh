@@ -103,4 +103,25 @@ if [ "${ESTUARY_PRIVSEP:-no}" = yes ]; then
 	    runuser -u estuary -- head -c 1 "$(conf db_password_file)"
 fi
 
+# The demo configuration: the Wi-SUN FAN template (TC-12) in the demo
+# tenant, made by the bootstrap through the API.
+check_eq "demo: admin login" 200 \
+    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+check_eq "demo: tenant" 200 "$(as admin GET "/api/v1/tenants?name=$(jq -rn \
+    --arg n "$ESTUARY_DEMO_TENANT" '$n|@uri')")"
+DEMO_TENANT=$(jbody '.items[0].id')
+WISUN=$(jq -r .name "$ESTUARY_SRCDIR/docs/templates/wisun-fan.json")
+check_eq "demo: the Wi-SUN template is listed" 200 \
+    "$(as admin GET "/api/v1/cert-templates?name=$(jq -rn --arg n "$WISUN" \
+	'$n|@uri')&tenant_id=$DEMO_TENANT")"
+WISUN_ID=$(jbody '.items[0].id // empty')
+check "demo: the Wi-SUN template exists" test -n "$WISUN_ID"
+check_eq "demo: Wi-SUN template read" 200 \
+    "$(as admin GET "/api/v1/cert-templates/$WISUN_ID")"
+check_eq "demo: Wi-SUN: empty subject, one required hardwareModuleName" \
+    "0 1.3.6.1.5.5.7.8.4 hardware_module_name required true" \
+    "$(jbody '"\(.subject_fields | length) \(.san_fields[0].othername_oid) \(.san_fields[0].othername_encoding) \(.san_fields[0].rule) \(.san_critical)"')"
+check_eq "demo: Wi-SUN: EKU" "clientAuth 1.3.6.1.4.1.45605.1" \
+    "$(jbody '.extended_key_usage | join(" ")')"
+
 finish
