@@ -20,7 +20,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +39,7 @@
 #include "dispatch.h"
 #include "err.h"
 #include "log.h"
+#include "runas.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -304,113 +304,6 @@ open_socket(const char *path, const char *group, int *fdp)
 	return 0;
 }
 
-/* The account of fcgi_user, looked up before the program detaches. */
-struct runas {
-	int set;
-	uid_t uid;
-	gid_t gid;
-	char *name;
-};
-
-static int
-resolve_user(const char *user, struct runas *ra)
-{
-	struct passwd *pw;
-
-	memset(ra, 0, sizeof(*ra));
-	if (user[0] == '\0')
-		return 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		log_err("fcgi_user %s does not exist", user);
-		return EST_E_CONFIG;
-	}
-	if (geteuid() != 0) {
-		if (pw->pw_uid != geteuid())
-			log_warn("not root: running as uid %u, not as %s",
-				 (unsigned)geteuid(), user);
-		return 0;
-	}
-	if ((ra->name = strdup(pw->pw_name)) == NULL)
-		return EST_E_NOMEM;
-	ra->uid = pw->pw_uid;
-	ra->gid = pw->pw_gid;
-	ra->set = 1;
-	return 0;
-}
-
-static int
-drop_privileges(const struct runas *ra)
-{
-	if (!ra->set)
-		return 0;
-	if (initgroups(ra->name, ra->gid) != 0 ||
-	    setresgid(ra->gid, ra->gid, ra->gid) != 0 ||
-	    setresuid(ra->uid, ra->uid, ra->uid) != 0) {
-		log_err("cannot switch to user %s: %s", ra->name,
-			strerror(errno));
-		return EST_E_CONFIG;
-	}
-	if (setuid(0) == 0) {
-		log_err("could regain root after dropping privileges");
-		return EST_E_CONFIG;
-	}
-	return 0;
-}
-
-static int
-write_pidfile(const char *path, pid_t pid)
-{
-	char line[32];
-	int fd, n, ok;
-
-	if ((fd = open(path,
-		       O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		       0644)) < 0) {
-		log_err("%s: %s", path, strerror(errno));
-		return EST_E_CONFIG;
-	}
-	n = snprintf(line, sizeof(line), "%ld\n", (long)pid);
-	ok = write(fd, line, (size_t)n) == n;
-	if (close(fd) != 0 || !ok) {
-		log_err("%s: cannot write", path);
-		return EST_E_CONFIG;
-	}
-	return 0;
-}
-
-/*
- * Detaches from the terminal.  The parent writes the pid file with the
- * child's pid before it exits, so whoever started us finds the file as soon
- * as we have returned.
- */
-static int
-daemonize(const char *pidfile)
-{
-	pid_t pid;
-	int fd;
-
-	if ((pid = fork()) < 0) {
-		log_err("fork: %s", strerror(errno));
-		return EST_E_CONFIG;
-	}
-	if (pid > 0) {
-		if (pidfile != NULL && write_pidfile(pidfile, pid) != 0) {
-			kill(pid, SIGTERM);
-			_exit(1);
-		}
-		_exit(0);
-	}
-	if (setsid() < 0 || chdir("/") != 0 ||
-	    (fd = open("/dev/null", O_RDWR)) < 0)
-		return EST_E_CONFIG;
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-	return 0;
-}
-
 static int
 start_workers(struct server *srv, int nthreads)
 {
@@ -535,7 +428,7 @@ daemon_main(const struct app *app, int argc, char **argv)
 		log_err("cannot initialise libfcgi");
 		goto out;
 	}
-	if (resolve_user(conf_get(srv.conf, "fcgi_user"), &runas) != 0)
+	if (runas_resolve(conf_get(srv.conf, "fcgi_user"), &runas) != 0)
 		goto out;
 	if (open_socket(srv.socket_path,
 			conf_get(srv.conf, "fcgi_socket_group"),
@@ -543,14 +436,14 @@ daemon_main(const struct app *app, int argc, char **argv)
 		goto out;
 	bound = 1;
 	if (!foreground) {
-		if (daemonize(pidfile) != 0)
+		if (runas_daemonize(pidfile) != 0)
 			goto out;
 		log_init(app->name, 1, lvl);
-	} else if (pidfile != NULL && write_pidfile(pidfile, getpid()) != 0) {
+	} else if (pidfile != NULL && runas_pidfile(pidfile, getpid()) != 0) {
 		goto out;
 	}
 	pidwritten = pidfile != NULL;
-	if (drop_privileges(&runas) != 0)
+	if (runas_drop(&runas) != 0)
 		goto out;
 	if (start_workers(&srv, nthreads) != 0)
 		goto stop;
@@ -574,7 +467,6 @@ out:
 		unlink(srv.socket_path);
 	if (pidwritten)
 		unlink(pidfile);
-	free(runas.name);
 	if (app->fini != NULL && srv.state != NULL)
 		app->fini(srv.state);
 	free(srv.workers);
