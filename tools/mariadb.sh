@@ -128,10 +128,23 @@ mariadb_init() {
 	else
 		args+=(--auth-root-socket-user="$(id -un)")
 	fi
+	# One retry: on a loaded machine the bootstrap server has been seen to
+	# fail once (distcheck, two test programs initialising at the same
+	# time) and succeed on the next attempt.  Its own error lines are
+	# shown either way, not only the installer's generic advice.
 	if ! mariadb-install-db "${args[@]}" >"$datadir.install.log" 2>&1; then
-		echo "mariadb: mariadb-install-db failed:" >&2
-		tail -n 20 "$datadir.install.log" >&2
-		return 1
+		echo "mariadb: mariadb-install-db failed, retrying once:" >&2
+		grep -i -E '\[(ERROR|Warning)\]|error' "$datadir.install.log" |
+			head -n 20 >&2
+		find "$datadir" -mindepth 1 -delete 2>/dev/null
+		if ! mariadb-install-db "${args[@]}" \
+			>"$datadir.install.log" 2>&1; then
+			echo "mariadb: mariadb-install-db failed:" >&2
+			grep -i -E '\[(ERROR|Warning)\]|error' \
+				"$datadir.install.log" | head -n 20 >&2
+			tail -n 20 "$datadir.install.log" >&2
+			return 1
+		fi
 	fi
 	rm -f "$datadir.install.log"
 }
