@@ -222,6 +222,21 @@ static const struct db_stmt_def tmpl_stmts[] = {
 	 "  WHERE te.template_id = t.id)"
 	 " FROM cert_templates t JOIN cas c ON c.id = t.ca_id WHERE t.id = ?",
 	 1},
+#define T_MAPPED 19
+	/*
+	 * The fields of a template that device-type mappings name (0 for a
+	 * subject field, 1 for a SAN field), with one device type that maps
+	 * each: field ids of the two tables may be equal, hence the kind.
+	 */
+	{"template_mapped",
+	 "SELECT 0, f.id, MIN(m.device_type_id) FROM device_type_mappings m"
+	 " JOIN cert_template_subject_fields f ON f.id = m.subject_field_id"
+	 " WHERE f.template_id = ? GROUP BY f.id"
+	 " UNION ALL"
+	 " SELECT 1, f.id, MIN(m.device_type_id) FROM device_type_mappings m"
+	 " JOIN cert_template_san_fields f ON f.id = m.san_field_id"
+	 " WHERE f.template_id = ? GROUP BY f.id",
+	 2},
 };
 
 static char *
@@ -866,4 +881,34 @@ db_template_delete(struct db *db, int64_t id)
 	    0)
 		return r;
 	return affected == 0 ? EST_E_NOTFOUND : 0;
+}
+
+int
+db_template_mapped(struct db *db, int64_t id, struct db_tmpl_mapped **out,
+		   size_t *n)
+{
+	struct db_result *res = NULL;
+	struct db_tmpl_mapped *m = NULL;
+	struct db_param p[2];
+	size_t rows, i;
+	int r;
+
+	p[0] = DB_I64(id);
+	p[1] = DB_I64(id);
+	if ((r = db_query(db, &tmpl_stmts[T_MAPPED], p, 2, &res)) != 0)
+		return r;
+	rows = db_result_rows(res);
+	if (rows > 0 && (m = calloc(rows, sizeof(*m))) == NULL) {
+		db_result_free(res);
+		return EST_E_NOMEM;
+	}
+	for (i = 0; i < rows; i++) {
+		m[i].san = db_result_i64(res, i, 0) != 0;
+		m[i].field_id = db_result_i64(res, i, 1);
+		m[i].device_type_id = db_result_i64(res, i, 2);
+	}
+	db_result_free(res);
+	*out = m;
+	*n = rows;
+	return 0;
 }

@@ -112,6 +112,20 @@ int db_template_usage(struct db *db, int64_t id, int64_t *certs,
 /* EST_E_CONFLICT while rows refer to it; EST_E_NOTFOUND for none. */
 int db_template_delete(struct db *db, int64_t id);
 
+/* A field of a template that a device-type mapping names. */
+struct db_tmpl_mapped {
+	int san;		/* 0: subject field, 1: SAN field */
+	int64_t field_id;	/* its row id (struct tmpl's field_ids) */
+	int64_t device_type_id; /* one device type that maps it */
+};
+
+/*
+ * The fields of template id that device-type mappings name; *out (free()
+ * it) may be NULL when *n is 0.
+ */
+int db_template_mapped(struct db *db, int64_t id, struct db_tmpl_mapped **out,
+		       size_t *n);
+
 /* ------------------------------------------------------------------ */
 /* Custom extensions */
 

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -544,6 +545,85 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
+/* The position of field i among the fields of its kind in t. */
+static size_t
+kind_pos(const struct tmpl *t, size_t i)
+{
+	size_t k, pos = 0;
+
+	for (k = 0; k < i; k++)
+		if (t->fields[k].kind == t->fields[i].kind)
+			pos++;
+	return pos;
+}
+
+/* The field of kind at position pos in t, or NULL. */
+static const struct subj_field *
+kind_at(const struct tmpl *t, enum subj_kind kind, size_t pos)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < t->nfields; k++)
+		if (t->fields[k].kind == kind && n++ == pos)
+			return &t->fields[k];
+	return NULL;
+}
+
+static int
+same_oid(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * A device-type mapping names a template field by its row, which an
+ * update keeps by position (db/template.c).  Removing a mapped field, or
+ * making its position another attribute or SAN type, would silently drop
+ * the mapping (ON DELETE CASCADE) or turn it into a mapping of something
+ * else: refused with 409 naming the field, so that the mapping is changed
+ * first in the device type.
+ */
+static int
+check_mapped(struct db *db, const struct tmpl *old, const struct tmpl *t,
+	     struct jsonval_error *e)
+{
+	struct db_tmpl_mapped *m = NULL;
+	const struct subj_field *f, *nf;
+	size_t n = 0, i, j, pos;
+	int r;
+
+	if ((r = db_template_mapped(db, old->id, &m, &n)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++) {
+		for (j = 0; j < old->nfields; j++) {
+			f = &old->fields[j];
+			if (old->field_ids[j] == m[i].field_id &&
+			    (f->kind == SUBJ_SAN) == (m[i].san != 0))
+				break;
+		}
+		if (j == old->nfields)
+			continue;
+		pos = kind_pos(old, j);
+		nf = kind_at(t, f->kind, pos);
+		if (nf != NULL &&
+		    (f->kind == SUBJ_ATTR ? same_oid(nf->oid, f->oid)
+					  : nf->san_type == f->san_type &&
+						    same_oid(nf->oid, f->oid)))
+			continue;
+		r = rest_fail(e, EST_E_CONFLICT, NULL);
+		snprintf(e->field, sizeof(e->field), "%s[%zu]",
+			 f->kind == SUBJ_ATTR ? "subject_fields" : "san_fields",
+			 pos);
+		snprintf(e->message, sizeof(e->message),
+			 "mapped by device type %lld: change its mapping first",
+			 (long long)m[i].device_type_id);
+	}
+	free(m);
+	return r;
+}
+
 static int
 tmpl_update_tx(struct db *db, const struct principal *p,
 	       const struct request *req, int64_t id, struct json_object *body,
@@ -573,7 +653,8 @@ tmpl_update_tx(struct db *db, const struct principal *p,
 			    jsonval_presence(body, "custom_extensions") ==
 				    JV_PRESENT,
 			    e)) != 0 ||
-	    (r = tmpl_diff(&d, old, t)) != 0 || rest_diff_empty(&d))
+	    (r = tmpl_diff(&d, old, t)) != 0 || rest_diff_empty(&d) ||
+	    (r = check_mapped(db, old, t, e)) != 0)
 		goto out;
 	if ((r = db_template_replace(db, id, t)) == EST_E_EXISTS) {
 		r = rest_fail(e, r, "name");

@@ -226,6 +226,30 @@ check_eq "read: 200" 200 "$(as admin GET "$DT/$ID")"
 check_eq "read: the same ETag" "$GUIDE_ETAG" "$(etag)"
 check_eq "read: the mappings" 2 "$(jbody '.mappings | length')"
 
+# A template edit must not drop or repurpose a field that a mapping names:
+# FT's CN (position 0) and O (position 1) are mapped by the guide's type.
+FT_FIELDS=$(jq -c '[.subject_fields[] | del(.id)]' "$T_TMP/ft.json")
+tpl_fields() {
+	as admin PATCH "$TPL/$FT" "$(jq -nc --argjson f "$1" \
+	    '{subject_fields: $f}')" -H 'If-Match: *'
+}
+check_eq "template edit removing a mapped field: 409" 409 \
+    "$(tpl_fields "$(jq -c 'del(.[1])' <<<"$FT_FIELDS")")"
+check_eq "template edit removing a mapped field: names it" \
+    "subject_fields[1]" "$(jbody .error.field)"
+check_eq "template edit swapping two mapped fields: 409" 409 \
+    "$(tpl_fields "$(jq -c '[.[1], .[0]] + .[2:]' <<<"$FT_FIELDS")")"
+check_eq "template edit swapping two mapped fields: names the first" \
+    "subject_fields[0]" "$(jbody .error.field)"
+check_eq "refused template edits left the mappings" 2 \
+    "$(db_sql "SELECT COUNT(*) FROM device_type_mappings
+	WHERE device_type_id = $ID")"
+check_eq "template edit keeping the mapped fields (a longer O): 200" 200 \
+    "$(tpl_fields "$(jq -c '.[1].max_length = 80' <<<"$FT_FIELDS")")"
+check_eq "the mapping still names the same field" "$F_O" \
+    "$(db_sql "SELECT subject_field_id FROM device_type_mappings
+	WHERE device_type_id = $ID AND subject_field_id = $F_O")"
+
 # A device type with an external factory CA, for an organization, by the
 # Tenant Admin (whose tenant is implied).
 ext=$(jq -nc --arg n "External $RUN" --argjson o "$OID1" --argjson x "$EXT_OK" \
