@@ -11,6 +11,14 @@
 #include "buf.h"
 #include "err.h"
 #include "resp.h"
+#include "util.h"
+
+/*
+ * A body is wiped whenever it is dropped: some carry a private key or a
+ * passphrase to its owner (a server-generated key, a PKCS#12, a credential
+ * file), and that copy must not outlive the request in freed memory.
+ * Bodies are small; the wipe costs next to nothing.
+ */
 
 struct resp_hdr {
 	char *name;
@@ -121,7 +129,7 @@ resp_reset(struct resp *rs)
 	}
 	rs->nhdrs = 0;
 	free(rs->ctype);
-	free(rs->body);
+	freezero(rs->body, rs->bodylen);
 	rs->ctype = NULL;
 	rs->body = NULL;
 	rs->bodylen = 0;
@@ -205,7 +213,7 @@ resp_body(struct resp *rs, int status, const char *ctype, const void *p,
 		memcpy(body, p, len);
 	body[len] = '\0';
 	free(rs->ctype);
-	free(rs->body);
+	freezero(rs->body, rs->bodylen);
 	rs->ctype = ct;
 	rs->body = body;
 	rs->bodylen = len;
@@ -219,7 +227,7 @@ resp_empty(struct resp *rs, int status)
 	if (status_index(status) < 0)
 		return EST_E_INVAL;
 	free(rs->ctype);
-	free(rs->body);
+	freezero(rs->body, rs->bodylen);
 	rs->ctype = NULL;
 	rs->body = NULL;
 	rs->bodylen = 0;
