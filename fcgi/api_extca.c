@@ -9,8 +9,9 @@
  * organization only: without org_id its request is refused (403) with
  * the field "org_id" named, so that a client knows what to add.  Only
  * active tenants and organizations are offered for selection (422
- * otherwise).  The name is unique across the system (409 "name"); the
- * same certificate twice in one tenant is 409 "certificate".  "verified"
+ * otherwise).  The name is unique within the tenant (409 "name"; a
+ * tenant cannot learn another tenant's names); the same certificate
+ * twice in one tenant is 409 "certificate".  "verified"
  * sets the CA verified on upload, which needs the verify right too.
  *
  * Every handler validates the request, asks the permission table

@@ -226,7 +226,15 @@ check_eq "duplicate name: 409" 409 \
     "$(as admin POST $EXT "$(body "$N_EC" "$D/rsa.pem" '{tenant_id: $t}' --argjson t "$TID1")")"
 check_eq "duplicate name: field" name "$(jbody .error.field)"
 check_eq "duplicate name, other case: 409" 409 \
-    "$(as admin POST $EXT "$(body "${N_EC^^}" "$D/rsa.pem" '{tenant_id: $t}' --argjson t "$TID2")")"
+    "$(as admin POST $EXT "$(body "${N_EC^^}" "$D/rsa.pem" '{tenant_id: $t}' --argjson t "$TID1")")"
+check_eq "the same name in another tenant: 201" 201 \
+    "$(as admin POST $EXT "$(body "$N_EC" "$D/rsa.pem" '{tenant_id: $t}' --argjson t "$TID2")")"
+OTHER_TENANT_CA=$(jbody .id)
+check_eq "the same name in another tenant: a second row" 2 \
+    "$(db_sql "SELECT COUNT(*) FROM external_cas WHERE name = '$N_EC'")"
+as admin POST "$EXT/$OTHER_TENANT_CA/deactivate" >/dev/null
+check_eq "the same name in another tenant: removed again" 204 \
+    "$(as admin DELETE "$EXT/$OTHER_TENANT_CA" -H 'If-Match: *')"
 check_eq "the same certificate twice in a tenant: 409" 409 \
     "$(as admin POST $EXT "$(body "EC again $RUN" "$D/ec.pem" '{tenant_id: $t, org_id: $o}' --argjson t "$TID1" --argjson o "$OID1")")"
 check_eq "the same certificate twice: field" certificate "$(jbody .error.field)"
