@@ -85,6 +85,24 @@ check_eq() {
 	fi
 }
 
+# check_within DESC N CMD...: passes once CMD succeeds, trying once a
+# second at most N times: for what a daemon does on its own schedule (the
+# client-CA file that "estuaryctl tls client-ca --follow" rewrites).
+check_within() {
+	local desc=$1 n=$2 i
+
+	shift 2
+	for ((i = 0; i < n; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			t_pass "$desc"
+			return 0
+		fi
+		sleep 1
+	done
+	t_fail "$desc (not within $n s)"
+	return 1
+}
+
 # check_match DESCRIPTION REGEX ACTUAL (extended regular expression)
 check_match() {
 	if printf '%s' "$3" | grep -Eq -- "$2"; then

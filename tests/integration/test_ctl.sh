@@ -164,6 +164,35 @@ check_eq "the client CA file has mode 0644" 644 \
 check_match "tls client-ca again: unchanged" 'unchanged$' \
     "$(ctl tls client-ca --out "$T_TMP/client-ca.pem" 2>&1)"
 
+# --follow: the file follows CA changes made meanwhile (here a new root CA,
+# then the same CA deactivated through the API), checked every second.
+in_file() {
+	openssl crl2pkcs7 -nocrl -certfile "$T_TMP/follow.pem" 2>/dev/null |
+	    openssl pkcs7 -print_certs -noout 2>/dev/null |
+	    grep -Eq "subject=.*CN ?= ?IT Follow $RUN"
+}
+not_in_file() { ! in_file; }
+ctl tls client-ca --out "$T_TMP/follow.pem" --follow 1 \
+    >"$T_TMP/follow.log" 2>&1 &
+follow_pid=$!
+stop_follow() { kill "$follow_pid" 2>/dev/null; wait "$follow_pid" 2>/dev/null; }
+at_exit stop_follow
+check_match "tls client-ca --follow 0 is refused" 'follow' \
+    "$(ctl tls client-ca --out "$T_TMP/x.pem" --follow 0 2>&1)"
+followed=$(ctl ca create --name "it-follow-$RUN" --subject "CN=IT Follow $RUN" \
+    --key-type ec-p256 --days 30 2>/dev/null)
+check_match "a CA made while --follow runs" '^[0-9]+' "$followed"
+check_within "--follow adds the new CA to the file" 20 in_file
+check_eq "admin login for the API part" 200 \
+    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+check_eq "deactivate that CA through the API: 200" 200 \
+    "$(as admin POST "/api/v1/cas/${followed%% *}/deactivate")"
+check_within "--follow removes the deactivated CA" 20 not_in_file
+stop_follow
+# The first check writes the new file, then one line per change.
+check_match "--follow reported the file and both changes" '^3$' \
+    "$(grep -c 'updated$' "$T_TMP/follow.log")"
+
 # --- tenants and users -----------------------------------------------------------------
 tenant="it-$RUN x'); DROP TABLE tenants; -- \"%_\\"
 tid=$(ctl tenant add "$tenant" --description "SQL metacharacters" 2>&1)
