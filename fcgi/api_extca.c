@@ -28,6 +28,7 @@
 
 #include <json-c/json.h>
 
+#include "api_ca.h"
 #include "api_extca.h"
 #include "ctx.h"
 #include "db.h"
@@ -559,6 +560,9 @@ h_create(struct hctx *c, const struct request *req, const struct principal *p,
 	r = create_tx(db, p, req, &n, &id, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
+	/* A CA set verified on upload belongs in the client-CA file. */
+	if (n.verified)
+		api_ca_web_refresh(c);
 	r = api_extca_send(db, id, 201, rs);
 out:
 	X509_free(x);

@@ -28,6 +28,7 @@
 
 #include <json-c/json.h>
 
+#include "api_ca.h"
 #include "api_extca.h"
 #include "audit.h"
 #include "ctx.h"
@@ -143,25 +144,40 @@ h_get(struct hctx *c, const struct request *req, const struct principal *p,
 	return rest_get(c, req, p, rs, &extca_ops);
 }
 
+/*
+ * The web server's client-CA file holds the verified, active external CAs
+ * (pki/ca_file.c): after a change that may add or remove one it is
+ * rewritten, and the web server reloaded when it changed.
+ */
+static int
+web_refresh(struct hctx *c, const struct resp *rs, int r)
+{
+	if (r == 0 && resp_status(rs) / 100 == 2)
+		api_ca_web_refresh(c);
+	return r;
+}
+
 static int
 h_delete(struct hctx *c, const struct request *req, const struct principal *p,
 	 struct resp *rs)
 {
-	return rest_delete(c, req, p, rs, &extca_ops);
+	return web_refresh(c, rs, rest_delete(c, req, p, rs, &extca_ops));
 }
 
 static int
 h_activate(struct hctx *c, const struct request *req, const struct principal *p,
 	   struct resp *rs)
 {
-	return rest_set_active(c, req, p, rs, &extca_ops, 1);
+	return web_refresh(c, rs,
+			   rest_set_active(c, req, p, rs, &extca_ops, 1));
 }
 
 static int
 h_deactivate(struct hctx *c, const struct request *req,
 	     const struct principal *p, struct resp *rs)
 {
-	return rest_set_active(c, req, p, rs, &extca_ops, 0);
+	return web_refresh(c, rs,
+			   rest_set_active(c, req, p, rs, &extca_ops, 0));
 }
 
 /* ----- verification ----- */
@@ -415,6 +431,7 @@ h_verify(struct hctx *c, const struct request *req, const struct principal *p,
 	r = verify_tx(db, p, req, id, proof, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
+	api_ca_web_refresh(c);
 	r = api_extca_send(db, id, 200, rs);
 out:
 	/* A refused proof is worth a line in the log: someone tried. */

@@ -389,6 +389,32 @@ check_eq "neither proof nor manual: 422" 422 \
 check_eq "Admin verifies by hand: 200" 200 \
     "$(as admin POST "$EXT/$ID_EC/verify" '{"manual": true}')"
 check_eq "manual: verified" verified "$(jbody .status)"
+# The web server's client-CA file follows the verified, active external CAs:
+# "estuaryctl tls client-ca --follow" (the service that keeps it in step
+# when estuary-api may not write it) into a file of this test's own.
+CLIENT_CA=$T_TMP/follow-client-ca.pem
+ctl tls client-ca --out "$CLIENT_CA" --follow 1 >"$T_TMP/follow.log" 2>&1 &
+follow_pid=$!
+stop_follow() { kill "$follow_pid" 2>/dev/null; wait "$follow_pid" 2>/dev/null; }
+at_exit stop_follow
+EC_FP=$(openssl x509 -in "$D/ec.pem" -noout -fingerprint -sha256)
+# in_client_ca: succeeds when the EC CA's certificate is in the file.
+in_client_ca() {
+	local dir=$T_TMP/client-ca f
+
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	[ -s "$CLIENT_CA" ] || return 1
+	awk -v d="$dir" '/BEGIN CERTIFICATE/ { n++ } n { print > (d "/" n ".pem") }' \
+	    "$CLIENT_CA"
+	for f in "$dir"/*.pem; do
+		[ -e "$f" ] || continue
+		[ "$(openssl x509 -in "$f" -noout -fingerprint -sha256)" = \
+		    "$EC_FP" ] && return 0
+	done
+	return 1
+}
+not_in_client_ca() { [ -s "$CLIENT_CA" ] && ! in_client_ca; }
+check_within "verified: its certificate reaches the client-CA file" 20 in_client_ca
 check_match "manual: audited as manual" '"manual"' \
     "$(db_sql "SELECT details FROM audit_log WHERE entity = 'external_ca'
 	AND action = 'verify' AND entity_id = $ID_EC AND outcome = 'success'")"
@@ -428,6 +454,7 @@ check_eq "Tenant Auditor may not deactivate: 403" 403 \
 check_eq "Tenant Admin deactivates a tenant-wide CA of its tenant: 200" 200 \
     "$(as ta1 POST "$EXT/$ID_EC/deactivate")"
 check_eq "deactivated" false "$(jbody .active)"
+check_within "deactivated: it leaves the client-CA file" 20 not_in_client_ca
 check_eq "deactivate: audited" 1 "$(audits external_ca deactivate "$ID_EC")"
 check_eq "deactivating again changes nothing: 200" 200 \
     "$(as ta1 POST "$EXT/$ID_EC/deactivate")"
@@ -437,6 +464,7 @@ as admin GET "$EXT?name_contains=$RUN&active=false" >/dev/null
 check_eq "filter active=false" "$ID_EC" "$(jbody '[.items[].id] | map(tostring) | join(" ")')"
 check_eq "Tenant Admin reactivates it: 200" 200 "$(as ta1 POST "$EXT/$ID_EC/activate")"
 check_eq "reactivated" true "$(jbody .active)"
+check_within "reactivated: back in the client-CA file" 20 in_client_ca
 check_eq "deactivate again (Admin): 200" 200 "$(as admin POST "$EXT/$ID_EC/deactivate")"
 
 # A device type that uses the CA keeps it from being deleted.
