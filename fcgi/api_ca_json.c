@@ -267,10 +267,10 @@ api_ca_web_refresh(struct hctx *c)
 	if ((r = ctx_db(c, &db)) != 0 ||
 	    (r = pki_client_ca_write(db, path, &changed, &n)) != 0) {
 		if (r == EST_E_DENIED)
-			log_warn("%s is not writable by estuary-api: run "
-				 "\"estuaryctl tls client-ca --reload\" so "
-				 "that the web server trusts the CAs as they "
-				 "are now",
+			log_warn("%s is not writable by estuary-api: "
+				 "\"estuaryctl tls client-ca --reload "
+				 "--follow 5\", run as a service, keeps it "
+				 "current (see estuaryctl(8))",
 				 path);
 		else
 			log_warn("cannot rewrite %s: %s", path,
