@@ -229,12 +229,22 @@ test_insert_refusals(void)
 	n.cert_len = ca_a.len;
 	/* The same certificate in the same tenant. */
 	CU_ASSERT_EQUAL(db_extca_insert(tdb_app, &n, &id), EST_E_EXISTS);
-	/* The name of another CA. */
+	/* The name of another CA of the tenant, in another case. */
 	n.name = "XCA-A";
+	n.cert_der = ca_e.der;
+	n.cert_len = ca_e.len;
+	CU_ASSERT_EQUAL(db_extca_insert(tdb_app, &n, &id), EST_E_EXISTS);
+	/* Names are unique within a tenant only: another may use it. */
 	n.cert_der = ca_b.der;
 	n.cert_len = ca_b.len;
 	n.tenant_id = t2;
-	CU_ASSERT_EQUAL(db_extca_insert(tdb_app, &n, &id), EST_E_EXISTS);
+	CU_ASSERT_EQUAL(db_extca_insert(tdb_app, &n, &id), 0);
+	CU_ASSERT(id > 0);
+	if (id > 0) {
+		CU_ASSERT_EQUAL(db_extca_set_active(tdb_app, id, 0), 0);
+		CU_ASSERT_EQUAL(db_extca_delete(tdb_app, id), 0);
+	}
+	id = 0;
 	/* An organization of another tenant. */
 	n.name = "xca-x";
 	n.org_id = o1;
