@@ -29,6 +29,12 @@ ctx_signer(struct hctx *c, struct sigclient **out)
 	const char *path = conf_get(c->conf, "signer_socket");
 	int r;
 
+	/*
+	 * A connection the signer closed (it restarted since the last
+	 * request of this thread) is replaced before it can fail a request.
+	 */
+	if (c->sig != NULL && !sigclient_alive(c->sig))
+		ctx_drop_signer(c);
 	if (c->sig == NULL && (r = sigclient_connect(path, &c->sig)) != 0) {
 		log_warn("signer connection to %s failed: %s", path,
 			 est_strerror(r));

@@ -3,7 +3,8 @@
  * chosen so that a hostile request costs as little as possible: size caps
  * and a walk over the DER (counting attributes and extensions) come before
  * OpenSSL decodes anything, and the signature, the one expensive step, is
- * verified last.  The requested extensions are decoded in csr_ext.c.
+ * verified last.  The subject's values, the challengePassword and the
+ * requested extensions are read in csr_ext.c.
  */
 #include "config.h"
 
@@ -13,16 +14,16 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "csr.h"
 #include "err.h"
-#include "jsonval.h"
 #include "sigproto.h"
 #include "util.h"
 #include "x509.h"
@@ -30,6 +31,22 @@
 /* DER of the extensionRequest attribute type, 1.2.840.113549.1.9.14. */
 static const uint8_t oid_extreq[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
 				     0x0d, 0x01, 0x09, 0x0e};
+
+/* Where prescan() found the parts of the request (TLVs inside c->der). */
+struct csr_layout {
+	const uint8_t *info, *version, *subject, *alg, *sig;
+	size_t infolen, versionlen, subjectlen, alglen, siglen;
+	const uint8_t *attrs; /* contents of [0], NULL when absent */
+	size_t attrslen;
+};
+
+/* What decode() made of them; freed (the challenge wiped) by parts_free. */
+struct csr_parts {
+	X509_PUBKEY *xpk; /* only for a key that took OpenSSL's decoder */
+	STACK_OF(X509_ATTRIBUTE) * attrs;
+	X509_ALGOR *alg;
+	ASN1_BIT_STRING *sig;
+};
 
 int
 csr_fail(struct csr_error *err, int code, const char *field, const char *fmt,
@@ -284,10 +301,10 @@ prescan_attrs(const uint8_t *p, size_t n, struct csr_error *err)
  * CertificationRequest ::= SEQUENCE { CertificationRequestInfo ::=
  * SEQUENCE { version, subject Name, SubjectPublicKeyInfo, [0] attributes },
  * AlgorithmIdentifier, BIT STRING }, in DER, filling the whole input.
- * Records where the SubjectPublicKeyInfo is.
+ * Records where each part is, for decode() and verify().
  */
 static int
-prescan(struct csr *c, struct csr_error *err)
+prescan(struct csr *c, struct csr_layout *l, struct csr_error *err)
 {
 	const uint8_t *p, *q, *r, *v;
 	size_t pl, ql, rl, vl, t, k, nrdn, nsub = 0;
@@ -299,16 +316,24 @@ prescan(struct csr *c, struct csr_error *err)
 				"trailing bytes after the request");
 	if ((t = der_tlv(p, pl, 0x30, &q, &ql)) == 0)
 		return csr_fail(err, EST_E_BADASN1, "csr", "malformed request");
+	l->info = p;
+	l->infolen = t;
 	p += t;
 	pl -= t;
 	if ((t = der_tlv(p, pl, 0x30, &v, &vl)) == 0 ||
 	    !der_exact(p + t, pl - t, 0x03, &v, &vl))
 		return csr_fail(err, EST_E_BADASN1, "signature",
 				"malformed signature");
+	l->alg = p;
+	l->alglen = t;
+	l->sig = p + t;
+	l->siglen = pl - t;
 	/* Inside the CertificationRequestInfo. */
 	if ((t = der_tlv(q, ql, 0x02, &v, &vl)) == 0)
 		return csr_fail(err, EST_E_BADASN1, "version",
 				"malformed version");
+	l->version = q;
+	l->versionlen = t;
 	q += t;
 	ql -= t;
 	if ((t = der_tlv(q, ql, 0x30, &r, &rl)) == 0)
@@ -326,6 +351,8 @@ prescan(struct csr *c, struct csr_error *err)
 		r += k;
 		rl -= k;
 	}
+	l->subject = q;
+	l->subjectlen = t;
 	q += t;
 	ql -= t;
 	if ((t = der_tlv(q, ql, 0x30, &v, &vl)) == 0)
@@ -340,156 +367,190 @@ prescan(struct csr *c, struct csr_error *err)
 	if (!der_exact(q, ql, 0xa0, &v, &vl))
 		return csr_fail(err, EST_E_BADASN1, "attributes",
 				"malformed attributes");
+	l->attrs = v;
+	l->attrslen = vl;
 	return prescan_attrs(v, vl, err);
 }
 
-/* ----- strings ----- */
-
-static size_t
-utf8_put(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-static int
-printable_char(uint8_t ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || strchr(" '()+,-./:=?", ch) != NULL;
-}
+/* ----- decoding the parts ----- */
 
 /*
- * The value of a directory string as NUL-terminated UTF-8.  Each string
- * type is checked against its own character set; a NUL or any other
- * control character is refused whatever the type, since these values end
- * up in certificates, logs and the portal.
+ * The EC keys we issue for, as the AlgorithmIdentifier of their
+ * SubjectPublicKeyInfo (id-ecPublicKey with a named curve) encodes them.
  */
-static int
-str_utf8(const ASN1_STRING *s, const char *field, char **out, size_t *outlen,
-	 struct csr_error *err)
-{
-	const uint8_t *d = ASN1_STRING_get0_data(s);
-	size_t n = (size_t)ASN1_STRING_length(s), i, k, o = 0;
-	int type = ASN1_STRING_type(s);
-	uint32_t cp;
-	char *buf;
+static const uint8_t alg_p256[] = {0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+				   0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+				   0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t alg_p384[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+				   0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+				   0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+static const struct ec_spki {
+	const char *group;
+	size_t fieldlen; /* bytes of a coordinate */
+	const uint8_t *alg;
+	size_t alglen;
+} ec_spkis[] = {
+	{"P-256", 32, alg_p256, sizeof(alg_p256)},
+	{"P-384", 48, alg_p384, sizeof(alg_p384)},
+};
 
-	if (n > CSR_VALUE_MAX)
-		return csr_fail(err, EST_E_UNPROCESSABLE, field,
-				"value too long");
-	if ((buf = malloc(2 * n + 1)) == NULL)
-		return csr_fail(err, EST_E_NOMEM, field, "out of memory");
-	for (i = 0; i < n; i += k) {
-		k = 1;
-		switch (type) {
-		case V_ASN1_UTF8STRING:
-			if ((k = jsonval_utf8_next(d + i, n - i, &cp)) == 0)
-				goto badenc;
-			break;
-		case V_ASN1_PRINTABLESTRING:
-			if (!printable_char(d[i]))
-				goto badchar;
-			cp = d[i];
-			break;
-		case V_ASN1_NUMERICSTRING:
-			if (!(d[i] >= '0' && d[i] <= '9') && d[i] != ' ')
-				goto badchar;
-			cp = d[i];
-			break;
-		case V_ASN1_IA5STRING:
-		case V_ASN1_VISIBLESTRING:
-			if (d[i] > 0x7e)
-				goto badchar;
-			cp = d[i];
-			break;
-		case V_ASN1_BMPSTRING:
-			if (n % 2 != 0)
-				goto badenc;
-			k = 2;
-			cp = (uint32_t)d[i] << 8 | d[i + 1];
-			if (cp >= 0xd800 && cp <= 0xdfff)
-				goto badenc;
-			break;
-		case V_ASN1_UNIVERSALSTRING:
-			if (n % 4 != 0)
-				goto badenc;
-			k = 4;
-			cp = (uint32_t)d[i] << 24 | (uint32_t)d[i + 1] << 16 |
-			     (uint32_t)d[i + 2] << 8 | d[i + 3];
-			if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-				goto badenc;
-			break;
-		default:
-			free(buf);
-			return csr_fail(err, EST_E_UNPROCESSABLE, field,
-					"unsupported string type");
-		}
-		if (cp < 0x20 || cp == 0x7f)
-			goto badchar;
-		o += utf8_put(buf + o, cp);
-	}
-	if (o == 0) {
-		free(buf);
-		return csr_fail(err, EST_E_UNPROCESSABLE, field, "empty value");
-	}
-	buf[o] = '\0';
-	*out = buf;
-	*outlen = o;
-	return 0;
-badenc:
-	free(buf);
-	return csr_fail(err, EST_E_BADASN1, field, "invalid string encoding");
-badchar:
-	free(buf);
-	return csr_fail(err, EST_E_UNPROCESSABLE, field,
-			"character not allowed in value");
+/*
+ * An EC P-256 or P-384 key straight from the SubjectPublicKeyInfo, or
+ * NULL for anything else.  OpenSSL 3's generic path (d2i_X509_PUBKEY)
+ * sets up a decoder for every key it reads, which costs several times
+ * what the key itself does; this reads the one shape that nearly every
+ * request has and imports the point with EVP_PKEY_fromdata(), which
+ * checks that it lies on the curve.  Whatever it does not take goes the
+ * generic way, so both paths accept and refuse the same keys.
+ */
+static EVP_PKEY *
+ec_fast_key(const uint8_t *spki, size_t spkilen)
+{
+	const struct ec_spki *e = NULL;
+	const uint8_t *p, *b;
+	size_t pl, bl, i, n;
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *pk = NULL;
+
+	if (!der_exact(spki, spkilen, 0x30, &p, &pl))
+		return NULL;
+	for (i = 0; i < sizeof(ec_spkis) / sizeof(ec_spkis[0]); i++)
+		if (pl > ec_spkis[i].alglen &&
+		    memcmp(p, ec_spkis[i].alg, ec_spkis[i].alglen) == 0)
+			e = &ec_spkis[i];
+	if (e == NULL ||
+	    !der_exact(p + e->alglen, pl - e->alglen, 0x03, &b, &bl) ||
+	    bl < 2 || b[0] != 0)
+		return NULL;
+	/* Unused bits 0; an uncompressed or a compressed point. */
+	n = bl - 1;
+	if (!((b[1] == 0x04 && n == 1 + 2 * e->fieldlen) ||
+	      ((b[1] == 0x02 || b[1] == 0x03) && n == 1 + e->fieldlen)))
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)e->group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+						      (void *)(b + 1), n);
+	params[2] = OSSL_PARAM_construct_end();
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pk = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return pk;
 }
 
-int
-csr_oid_text(const ASN1_OBJECT *obj, char oid[CSR_OID_MAX], const char *field,
-	     struct csr_error *err)
-{
-	int n = OBJ_obj2txt(oid, CSR_OID_MAX, obj, 1);
+/* One whole TLV through an OpenSSL d2i function, or NULL. */
+#define PART_D2I(type, d2i, p, len, outp)                                      \
+	do {                                                                   \
+		const unsigned char *p_ = (p);                                 \
+		(outp) = d2i(NULL, &p_, (long)(len));                          \
+		if ((outp) != NULL && p_ != (p) + (len)) {                     \
+			type##_free(outp);                                     \
+			(outp) = NULL;                                         \
+		}                                                              \
+	} while (0)
 
-	if (n <= 0 || n >= CSR_OID_MAX)
-		return csr_fail(err, EST_E_UNPROCESSABLE, field,
-				"OID too long");
-	return 0;
+/*
+ * Decodes the parts of the request that prescan() found, each with the
+ * OpenSSL decoder that d2i_X509_REQ() would use for it, so that the same
+ * inputs decode; only the public key can take the faster way above.
+ * The signature is verified over the CertificationRequestInfo as
+ * received (verify()), as X509_REQ_verify() does over its cached
+ * encoding.
+ */
+static int
+decode(struct csr *c, const struct csr_layout *l, struct csr_parts *d,
+       struct csr_error *err)
+{
+	ASN1_INTEGER *version = NULL;
+	X509_ATTRIBUTE *a;
+	const uint8_t *p = l->attrs, *v;
+	size_t n = l->attrslen, t, vl;
+	long ver = -1;
+	int r = 0;
+
+	PART_D2I(ASN1_INTEGER, d2i_ASN1_INTEGER, l->version, l->versionlen,
+		 version);
+	PART_D2I(X509_NAME, d2i_X509_NAME, l->subject, l->subjectlen, c->name);
+	PART_D2I(X509_ALGOR, d2i_X509_ALGOR, l->alg, l->alglen, d->alg);
+	PART_D2I(ASN1_BIT_STRING, d2i_ASN1_BIT_STRING, l->sig, l->siglen,
+		 d->sig);
+	if (version == NULL || c->name == NULL || d->alg == NULL ||
+	    d->sig == NULL || (d->attrs = sk_X509_ATTRIBUTE_new_null()) == NULL)
+		goto bad;
+	ver = ASN1_INTEGER_get(version);
+	for (; n > 0; p += t, n -= t) {
+		if ((t = der_tlv(p, n, 0x30, &v, &vl)) == 0)
+			goto bad;
+		PART_D2I(X509_ATTRIBUTE, d2i_X509_ATTRIBUTE, p, t, a);
+		if (a == NULL)
+			goto bad;
+		if (!sk_X509_ATTRIBUTE_push(d->attrs, a)) {
+			X509_ATTRIBUTE_free(a);
+			goto bad;
+		}
+	}
+	if ((c->pkey = ec_fast_key(c->spki, c->spkilen)) == NULL) {
+		PART_D2I(X509_PUBKEY, d2i_X509_PUBKEY, c->spki, c->spkilen,
+			 d->xpk);
+		if (d->xpk == NULL)
+			goto bad;
+		/* NULL for a key OpenSSL cannot decode: check_key says so. */
+		if ((c->pkey = X509_PUBKEY_get0(d->xpk)) != NULL &&
+		    !EVP_PKEY_up_ref(c->pkey))
+			c->pkey = NULL;
+	}
+	if (ver != X509_REQ_VERSION_1)
+		r = csr_fail(err, EST_E_BADASN1, "version",
+			     "unsupported version");
+	ASN1_INTEGER_free(version);
+	return r;
+bad:
+	ASN1_INTEGER_free(version);
+	return csr_fail(err, EST_E_BADASN1, "csr", "malformed request");
+}
+
+/* Frees the decoded parts, wiping the challengePassword's value first. */
+static void
+parts_free(struct csr_parts *d)
+{
+	X509_ATTRIBUTE *a;
+	ASN1_TYPE *t;
+	int i;
+
+	for (i = 0; i < sk_X509_ATTRIBUTE_num(d->attrs); i++) {
+		a = sk_X509_ATTRIBUTE_value(d->attrs, i);
+		if (OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a)) !=
+			    NID_pkcs9_challengePassword ||
+		    X509_ATTRIBUTE_count(a) < 1 ||
+		    (t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL ||
+		    t->type == V_ASN1_BOOLEAN || t->type == V_ASN1_OBJECT ||
+		    t->type == V_ASN1_NULL || t->value.asn1_string == NULL)
+			continue;
+		OPENSSL_cleanse(t->value.asn1_string->data,
+				(size_t)t->value.asn1_string->length);
+	}
+	sk_X509_ATTRIBUTE_pop_free(d->attrs, X509_ATTRIBUTE_free);
+	X509_PUBKEY_free(d->xpk);
+	X509_ALGOR_free(d->alg);
+	ASN1_BIT_STRING_free(d->sig);
 }
 
 /* ----- key, signature algorithm, signature ----- */
 
 static int
-check_key(struct csr *c, struct csr_error *err)
+check_key(struct csr *c, const struct csr_parts *d, struct csr_error *err)
 {
-	X509_PUBKEY *xpk = X509_REQ_get_X509_PUBKEY(c->req);
 	const ASN1_OBJECT *alg = NULL;
-	EVP_PKEY *pk;
+	EVP_PKEY *pk = c->pkey;
 	char name[CSR_OID_MAX], group[64];
 
-	if ((pk = X509_REQ_get0_pubkey(c->req)) == NULL) {
-		if (xpk == NULL ||
+	if (pk == NULL) {
+		if (d->xpk == NULL ||
 		    !X509_PUBKEY_get0_param((ASN1_OBJECT **)&alg, NULL, NULL,
-					    NULL, xpk) ||
+					    NULL, d->xpk) ||
 		    OBJ_obj2txt(name, sizeof(name), alg, 1) <= 0)
 			snprintf(name, sizeof(name), "unknown");
 		return csr_fail(err, EST_E_UNPROCESSABLE, "key",
@@ -517,16 +578,13 @@ check_key(struct csr *c, struct csr_error *err)
  * MGF, salt length) are one more structure to parse and police.
  */
 static int
-check_sigalg(struct csr *c, struct csr_error *err)
+check_sigalg(struct csr *c, const struct csr_parts *d, struct csr_error *err)
 {
-	const ASN1_BIT_STRING *sig;
-	const X509_ALGOR *alg;
 	const ASN1_OBJECT *obj;
 	const void *pval;
 	int nid, ptype, ec;
 
-	X509_REQ_get0_signature(c->req, &sig, &alg);
-	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	X509_ALGOR_get0(&obj, &ptype, &pval, d->alg);
 	nid = OBJ_obj2nid(obj);
 	switch (nid) {
 	case NID_ecdsa_with_SHA256:
@@ -556,112 +614,41 @@ check_sigalg(struct csr *c, struct csr_error *err)
 	return 0;
 }
 
+/*
+ * The self-signature, over the CertificationRequestInfo exactly as
+ * received, as X509_REQ_verify() checks it: a signature BIT STRING with
+ * unused bits is refused, the digest is the one check_sigalg() allowed.
+ */
 static int
-verify(struct csr *c, struct csr_error *err)
+verify(const struct csr *c, const struct csr_layout *l,
+       const struct csr_parts *d, struct csr_error *err)
 {
-	if (X509_REQ_verify(c->req, X509_REQ_get0_pubkey(c->req)) != 1)
+	const EVP_MD *md = EVP_sha256();
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (c->sig_nid == NID_ecdsa_with_SHA384 ||
+	    c->sig_nid == NID_sha384WithRSAEncryption)
+		md = EVP_sha384();
+	else if (c->sig_nid == NID_ecdsa_with_SHA512 ||
+		 c->sig_nid == NID_sha512WithRSAEncryption)
+		md = EVP_sha512();
+
+	ok = (d->sig->flags & 0x7) == 0 && (ctx = EVP_MD_CTX_new()) != NULL;
+	if (ok) {
+		ok = EVP_DigestVerifyInit(ctx, NULL, md, NULL, c->pkey) == 1 &&
+		     EVP_DigestVerify(ctx, ASN1_STRING_get0_data(d->sig),
+				      (size_t)ASN1_STRING_length(d->sig),
+				      l->info, l->infolen) == 1;
+		EVP_MD_CTX_free(ctx);
+	}
+	if (!ok)
 		return csr_fail(err, EST_E_INVAL, "signature",
 				"signature does not verify");
 	return 0;
 }
 
-/* ----- subject ----- */
-
-static int
-get_subject(struct csr *c, struct csr_error *err)
-{
-	const X509_NAME *nm = X509_REQ_get_subject_name(c->req);
-	const X509_NAME_ENTRY *ne;
-	struct csr_attr *a;
-	char field[32];
-	size_t i, n = (size_t)X509_NAME_entry_count(nm), len;
-	int r;
-
-	if (n > CSR_SUBJECT_MAX)
-		return csr_fail(err, EST_E_TOOBIG, "subject",
-				"too many subject attributes");
-	if (n == 0)
-		return 0;
-	if ((c->subject = calloc(n, sizeof(*c->subject))) == NULL)
-		return csr_fail(err, EST_E_NOMEM, "subject", "out of memory");
-	for (i = 0; i < n; i++) {
-		snprintf(field, sizeof(field), "subject[%zu]", i);
-		ne = X509_NAME_get_entry(nm, (int)i);
-		a = &c->subject[i];
-		if ((r = csr_oid_text(X509_NAME_ENTRY_get_object(ne), a->oid,
-				      field, err)) != 0 ||
-		    (r = str_utf8(X509_NAME_ENTRY_get_data(ne), field,
-				  &a->value, &len, err)) != 0)
-			return r;
-		a->nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(ne));
-		c->nsubject = i + 1;
-	}
-	return 0;
-}
-
-/* extensionRequest and challengePassword; other attributes are ignored. */
-static int
-get_attributes(struct csr *c, struct csr_error *err)
-{
-	const X509_ATTRIBUTE *a, *b;
-	const ASN1_TYPE *t;
-	int i, k, n = X509_REQ_get_attr_count(c->req), nid, r;
-
-	if (n > CSR_ATTR_MAX)
-		return csr_fail(err, EST_E_TOOBIG, "attributes",
-				"more than %d attributes", CSR_ATTR_MAX);
-	for (i = 0; i < n; i++) {
-		a = X509_REQ_get_attr(c->req, i);
-		for (k = 0; k < i; k++) {
-			b = X509_REQ_get_attr(c->req, k);
-			if (OBJ_cmp(X509_ATTRIBUTE_get0_object(
-					    (X509_ATTRIBUTE *)a),
-				    X509_ATTRIBUTE_get0_object(
-					    (X509_ATTRIBUTE *)b)) == 0)
-				return csr_fail(err, EST_E_BADASN1,
-						"attributes",
-						"duplicate attribute");
-		}
-		nid = OBJ_obj2nid(
-			X509_ATTRIBUTE_get0_object((X509_ATTRIBUTE *)a));
-		if (nid != NID_ext_req && nid != NID_pkcs9_challengePassword)
-			continue;
-		if (X509_ATTRIBUTE_count(a) != 1 ||
-		    (t = X509_ATTRIBUTE_get0_type((X509_ATTRIBUTE *)a, 0)) ==
-			    NULL)
-			return csr_fail(err, EST_E_BADASN1, "attributes",
-					"attribute must have one value");
-		if (nid == NID_ext_req)
-			r = csr_get_extensions(c, t, err);
-		else if (t->type == V_ASN1_SEQUENCE || t->type == V_ASN1_SET ||
-			 t->type == V_ASN1_OBJECT ||
-			 t->type == V_ASN1_BOOLEAN || t->type == V_ASN1_NULL)
-			r = csr_fail(err, EST_E_BADASN1, "challengePassword",
-				     "malformed challengePassword");
-		else
-			r = str_utf8(t->value.asn1_string, "challengePassword",
-				     &c->challenge, &c->challengelen, err);
-		if (r != 0)
-			return r;
-	}
-	return 0;
-}
-
 /* ----- the entry points ----- */
-
-static int
-decode(struct csr *c, struct csr_error *err)
-{
-	const unsigned char *p = c->der;
-
-	if ((c->req = d2i_X509_REQ(NULL, &p, (long)c->derlen)) == NULL ||
-	    p != c->der + c->derlen)
-		return csr_fail(err, EST_E_BADASN1, "csr", "malformed request");
-	if (X509_REQ_get_version(c->req) != X509_REQ_VERSION_1)
-		return csr_fail(err, EST_E_BADASN1, "version",
-				"unsupported version");
-	return 0;
-}
 
 static int
 unwrap(const uint8_t *in, size_t len, enum csr_form form, struct csr *c,
@@ -707,9 +694,13 @@ int
 csr_parse(const uint8_t *in, size_t len, enum csr_form form, struct csr **out,
 	  struct csr_error *err)
 {
+	struct csr_layout l;
+	struct csr_parts d;
 	struct csr *c = NULL;
 	int r;
 
+	memset(&l, 0, sizeof(l));
+	memset(&d, 0, sizeof(d));
 	csr_fail(err, 0, "", "%s", "");
 	if (in == NULL || len == 0)
 		return csr_fail(err, EST_E_BADASN1, "csr", "empty request");
@@ -721,35 +712,21 @@ csr_parse(const uint8_t *in, size_t len, enum csr_form form, struct csr **out,
 	/* OpenSSL's error queue is ours to clean: callers never see it. */
 	ERR_set_mark();
 	if ((r = unwrap(in, len, form, c, err)) != 0 ||
-	    (r = prescan(c, err)) != 0 || (r = decode(c, err)) != 0 ||
-	    (r = check_key(c, err)) != 0 || (r = check_sigalg(c, err)) != 0 ||
-	    (r = get_subject(c, err)) != 0 ||
-	    (r = get_attributes(c, err)) != 0 || (r = verify(c, err)) != 0)
+	    (r = prescan(c, &l, err)) != 0 ||
+	    (r = decode(c, &l, &d, err)) != 0 ||
+	    (r = check_key(c, &d, err)) != 0 ||
+	    (r = check_sigalg(c, &d, err)) != 0 ||
+	    (r = csr_get_subject(c, err)) != 0 ||
+	    (r = csr_get_attributes(c, d.attrs, err)) != 0 ||
+	    (r = verify(c, &l, &d, err)) != 0)
 		goto out;
 	*out = c;
 	c = NULL;
 out:
+	parts_free(&d);
 	ERR_pop_to_mark();
 	csr_free(c);
 	return r;
-}
-
-static void
-wipe_challenge(X509_REQ *req)
-{
-	X509_ATTRIBUTE *a;
-	ASN1_TYPE *t;
-	int i;
-
-	if ((i = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword,
-					  -1)) < 0 ||
-	    (a = X509_REQ_get_attr(req, i)) == NULL ||
-	    (t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL ||
-	    t->type == V_ASN1_BOOLEAN || t->type == V_ASN1_OBJECT ||
-	    t->value.asn1_string == NULL)
-		return;
-	OPENSSL_cleanse(t->value.asn1_string->data,
-			(size_t)t->value.asn1_string->length);
 }
 
 void
@@ -760,18 +737,16 @@ csr_free(struct csr *c)
 	if (c == NULL)
 		return;
 	/*
-	 * The challengePassword is a secret: wipe our copy, the DER and the
-	 * value inside the decoded request.  (OpenSSL's cached encoding of
-	 * the CertificationRequestInfo is freed without wiping; it is not
-	 * reachable through the public API.)
+	 * The challengePassword is a secret: wipe our copy and the DER (the
+	 * decoded attribute was wiped by parts_free() already).
 	 */
 	if (c->challenge != NULL) {
-		wipe_challenge(c->req);
 		freezero(c->challenge, c->challengelen + 1);
 		freezero(c->der, c->derlen);
 		c->der = NULL;
 	}
-	X509_REQ_free(c->req);
+	X509_NAME_free(c->name);
+	EVP_PKEY_free(c->pkey);
 	for (i = 0; i < c->nsubject; i++)
 		free(c->subject[i].value);
 	free(c->subject);

@@ -4,13 +4,15 @@
  * RFC 7030 as clarified by RFC 8951).
  *
  * csr_parse() checks sizes and counts with a cheap walk over the DER before
- * OpenSSL decodes anything, then decodes exactly one CertificationRequest,
- * checks the key type, the signature algorithm and the self-signature, and
- * extracts what the template code needs: the subject as (OID, UTF-8) pairs,
- * the requested extensions (SAN, EKU, key usage; others listed but not
- * trusted), the challengePassword and the SubjectPublicKeyInfo exactly as
- * the CSR carries it, so that the issuer can copy it into the certificate
- * with x509_set_spki() instead of decoding and encoding the key again.
+ * OpenSSL decodes anything, then decodes exactly one CertificationRequest
+ * (part by part, with the decoders d2i_X509_REQ() would use, except that an
+ * EC P-256/P-384 key is imported directly), checks the key type, the
+ * signature algorithm and the self-signature, and extracts what the
+ * template code needs: the subject as (OID, UTF-8) pairs, the requested
+ * extensions (SAN, EKU, key usage; others listed but not trusted), the
+ * challengePassword and the SubjectPublicKeyInfo exactly as the CSR
+ * carries it, so that the issuer can copy it into the certificate with
+ * x509_set_spki() instead of decoding and encoding the key again.
  *
  * Every refusal fills a struct csr_error whose code is EST_E_BADASN1 (400)
  * for malformed input, EST_E_TOOBIG (413) for input over a cap, EST_E_INVAL
@@ -92,9 +94,10 @@ struct csr {
 	size_t derlen;
 	const uint8_t *spki; /* SubjectPublicKeyInfo, inside der */
 	size_t spkilen;
-	X509_REQ *req; /* the decoded request (subject name etc.) */
-	int keytype;   /* enum signer_keytype */
-	int sig_nid;   /* signature algorithm */
+	X509_NAME *name; /* the subject, decoded */
+	EVP_PKEY *pkey;	 /* the public key, decoded */
+	int keytype;	 /* enum signer_keytype */
+	int sig_nid;	 /* signature algorithm */
 	struct csr_attr *subject;
 	size_t nsubject;
 	struct csr_ext *ext;
@@ -141,13 +144,13 @@ int csr_key_allowed(const struct csr *csr, const struct key_policy *pol,
 
 /*
  * Shared by csr.c and csr_ext.c only: fill *err and return code; the
- * numeric text of an OID; the extensionRequest value t into c.
+ * subject's attributes, and the extensionRequest and challengePassword
+ * among the request's attributes, into c.
  */
 int csr_fail(struct csr_error *err, int code, const char *field,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-int csr_oid_text(const ASN1_OBJECT *obj, char oid[CSR_OID_MAX],
-		 const char *field, struct csr_error *err);
-int csr_get_extensions(struct csr *c, const ASN1_TYPE *t,
+int csr_get_subject(struct csr *c, struct csr_error *err);
+int csr_get_attributes(struct csr *c, const STACK_OF(X509_ATTRIBUTE) * attrs,
 		       struct csr_error *err);
 
 #endif

@@ -1,12 +1,15 @@
 /*
- * The extensionRequest attribute of a certification request (csr.h):
- * subjectAltName, extendedKeyUsage and keyUsage are decoded, every other
- * extension is only listed.  Each extension value must be exactly one
- * structure, and duplicates are refused (RFC 5280 4.2).
+ * What a certification request carries (csr.h), once csr.c has decoded it:
+ * the subject's values as UTF-8, the challengePassword, and the
+ * extensionRequest attribute, of which subjectAltName, extendedKeyUsage
+ * and keyUsage are decoded and every other extension is only listed.  Each
+ * extension value must be exactly one structure, and duplicates are
+ * refused (RFC 5280 4.2).
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +20,7 @@
 
 #include "csr.h"
 #include "err.h"
+#include "jsonval.h"
 
 /* d2i of a whole extension value: nothing may follow the structure. */
 #define EXT_D2I(type, d2i, os, outp)                                           \
@@ -29,6 +33,139 @@
 			(outp) = NULL;                                         \
 		}                                                              \
 	} while (0)
+
+/* ----- strings ----- */
+
+static size_t
+utf8_put(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static int
+printable_char(uint8_t ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || strchr(" '()+,-./:=?", ch) != NULL;
+}
+
+/*
+ * The value of a directory string as NUL-terminated UTF-8.  Each string
+ * type is checked against its own character set; a NUL or any other
+ * control character is refused whatever the type, since these values end
+ * up in certificates, logs and the portal.
+ */
+static int
+str_utf8(const ASN1_STRING *s, const char *field, char **out, size_t *outlen,
+	 struct csr_error *err)
+{
+	const uint8_t *d = ASN1_STRING_get0_data(s);
+	size_t n = (size_t)ASN1_STRING_length(s), i, k, o = 0;
+	int type = ASN1_STRING_type(s);
+	uint32_t cp;
+	char *buf;
+
+	if (n > CSR_VALUE_MAX)
+		return csr_fail(err, EST_E_UNPROCESSABLE, field,
+				"value too long");
+	if ((buf = malloc(2 * n + 1)) == NULL)
+		return csr_fail(err, EST_E_NOMEM, field, "out of memory");
+	for (i = 0; i < n; i += k) {
+		k = 1;
+		switch (type) {
+		case V_ASN1_UTF8STRING:
+			if ((k = jsonval_utf8_next(d + i, n - i, &cp)) == 0)
+				goto badenc;
+			break;
+		case V_ASN1_PRINTABLESTRING:
+			if (!printable_char(d[i]))
+				goto badchar;
+			cp = d[i];
+			break;
+		case V_ASN1_NUMERICSTRING:
+			if (!(d[i] >= '0' && d[i] <= '9') && d[i] != ' ')
+				goto badchar;
+			cp = d[i];
+			break;
+		case V_ASN1_IA5STRING:
+		case V_ASN1_VISIBLESTRING:
+			if (d[i] > 0x7e)
+				goto badchar;
+			cp = d[i];
+			break;
+		case V_ASN1_BMPSTRING:
+			if (n % 2 != 0)
+				goto badenc;
+			k = 2;
+			cp = (uint32_t)d[i] << 8 | d[i + 1];
+			if (cp >= 0xd800 && cp <= 0xdfff)
+				goto badenc;
+			break;
+		case V_ASN1_UNIVERSALSTRING:
+			if (n % 4 != 0)
+				goto badenc;
+			k = 4;
+			cp = (uint32_t)d[i] << 24 | (uint32_t)d[i + 1] << 16 |
+			     (uint32_t)d[i + 2] << 8 | d[i + 3];
+			if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+				goto badenc;
+			break;
+		default:
+			free(buf);
+			return csr_fail(err, EST_E_UNPROCESSABLE, field,
+					"unsupported string type");
+		}
+		if (cp < 0x20 || cp == 0x7f)
+			goto badchar;
+		o += utf8_put(buf + o, cp);
+	}
+	if (o == 0) {
+		free(buf);
+		return csr_fail(err, EST_E_UNPROCESSABLE, field, "empty value");
+	}
+	buf[o] = '\0';
+	*out = buf;
+	*outlen = o;
+	return 0;
+badenc:
+	free(buf);
+	return csr_fail(err, EST_E_BADASN1, field, "invalid string encoding");
+badchar:
+	free(buf);
+	return csr_fail(err, EST_E_UNPROCESSABLE, field,
+			"character not allowed in value");
+}
+
+static int
+csr_oid_text(const ASN1_OBJECT *obj, char oid[CSR_OID_MAX], const char *field,
+	     struct csr_error *err)
+{
+	int n = OBJ_obj2txt(oid, CSR_OID_MAX, obj, 1);
+
+	if (n <= 0 || n >= CSR_OID_MAX)
+		return csr_fail(err, EST_E_UNPROCESSABLE, field,
+				"OID too long");
+	return 0;
+}
 
 /*
  * An IA5String name (DNS, URI, email) as a C string: printable ASCII
@@ -200,8 +337,8 @@ get_ku(struct csr *c, const ASN1_OCTET_STRING *os, struct csr_error *err)
 	return 0;
 }
 
-int
-csr_get_extensions(struct csr *c, const ASN1_TYPE *t, struct csr_error *err)
+static int
+get_extensions(struct csr *c, const ASN1_TYPE *t, struct csr_error *err)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	const ASN1_OCTET_STRING *os;
@@ -264,4 +401,87 @@ csr_get_extensions(struct csr *c, const ASN1_TYPE *t, struct csr_error *err)
 out:
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return r;
+}
+
+/* ----- subject ----- */
+
+int
+csr_get_subject(struct csr *c, struct csr_error *err)
+{
+	const X509_NAME *nm = c->name;
+	const X509_NAME_ENTRY *ne;
+	struct csr_attr *a;
+	char field[32];
+	size_t i, n = (size_t)X509_NAME_entry_count(nm), len;
+	int r;
+
+	if (n > CSR_SUBJECT_MAX)
+		return csr_fail(err, EST_E_TOOBIG, "subject",
+				"too many subject attributes");
+	if (n == 0)
+		return 0;
+	if ((c->subject = calloc(n, sizeof(*c->subject))) == NULL)
+		return csr_fail(err, EST_E_NOMEM, "subject", "out of memory");
+	for (i = 0; i < n; i++) {
+		snprintf(field, sizeof(field), "subject[%zu]", i);
+		ne = X509_NAME_get_entry(nm, (int)i);
+		a = &c->subject[i];
+		if ((r = csr_oid_text(X509_NAME_ENTRY_get_object(ne), a->oid,
+				      field, err)) != 0 ||
+		    (r = str_utf8(X509_NAME_ENTRY_get_data(ne), field,
+				  &a->value, &len, err)) != 0)
+			return r;
+		a->nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(ne));
+		c->nsubject = i + 1;
+	}
+	return 0;
+}
+
+/* extensionRequest and challengePassword; other attributes are ignored. */
+int
+csr_get_attributes(struct csr *c, const STACK_OF(X509_ATTRIBUTE) * attrs,
+		   struct csr_error *err)
+{
+	const X509_ATTRIBUTE *a, *b;
+	const ASN1_TYPE *t;
+	int i, k, n = sk_X509_ATTRIBUTE_num(attrs), nid, r;
+
+	if (n > CSR_ATTR_MAX)
+		return csr_fail(err, EST_E_TOOBIG, "attributes",
+				"more than %d attributes", CSR_ATTR_MAX);
+	for (i = 0; i < n; i++) {
+		a = sk_X509_ATTRIBUTE_value(attrs, i);
+		for (k = 0; k < i; k++) {
+			b = sk_X509_ATTRIBUTE_value(attrs, k);
+			if (OBJ_cmp(X509_ATTRIBUTE_get0_object(
+					    (X509_ATTRIBUTE *)a),
+				    X509_ATTRIBUTE_get0_object(
+					    (X509_ATTRIBUTE *)b)) == 0)
+				return csr_fail(err, EST_E_BADASN1,
+						"attributes",
+						"duplicate attribute");
+		}
+		nid = OBJ_obj2nid(
+			X509_ATTRIBUTE_get0_object((X509_ATTRIBUTE *)a));
+		if (nid != NID_ext_req && nid != NID_pkcs9_challengePassword)
+			continue;
+		if (X509_ATTRIBUTE_count(a) != 1 ||
+		    (t = X509_ATTRIBUTE_get0_type((X509_ATTRIBUTE *)a, 0)) ==
+			    NULL)
+			return csr_fail(err, EST_E_BADASN1, "attributes",
+					"attribute must have one value");
+		if (nid == NID_ext_req)
+			r = get_extensions(c, t, err);
+		else if (t->type == V_ASN1_SEQUENCE || t->type == V_ASN1_SET ||
+			 t->type == V_ASN1_OBJECT ||
+			 t->type == V_ASN1_BOOLEAN || t->type == V_ASN1_NULL)
+			r = csr_fail(err, EST_E_BADASN1, "challengePassword",
+				     "malformed challengePassword");
+		else
+			r = str_utf8(t->value.asn1_string, "challengePassword",
+				     &c->challenge, &c->challengelen, err);
+		if (r != 0)
+			return r;
+	}
+	return 0;
 }

@@ -24,6 +24,13 @@ struct signer_keyinfo {
 /* Connects to the signer's UNIX socket; sets *out only on success. */
 int sigclient_connect(const char *path, struct sigclient **out);
 void sigclient_free(struct sigclient *c);
+/*
+ * Whether connection c still looks usable before a request is sent on it:
+ * between requests the signer sends nothing, so a readable socket means it
+ * closed the connection (it restarted) or is out of step.  One poll(2)
+ * with no wait; a 0 answer means reconnect.
+ */
+int sigclient_alive(const struct sigclient *c);
 
 /* PING: protocol version and token label of the signer. */
 int sigclient_ping(struct sigclient *c, uint32_t *version, char **token_label);

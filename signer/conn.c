@@ -23,8 +23,14 @@
 #include "tbs.h"
 #include "util.h"
 
-/* How long a connection's thread looks for the next request awake. */
+/*
+ * How long a connection's thread looks for the next request awake, and
+ * the longest pause between a reply and the next request after which it
+ * still does (see fill()): a streaming client on a busy machine is not
+ * always back within the spin, an API thread comes milliseconds later.
+ */
 #define CONN_SPIN_US 200.0
+#define CONN_STREAM_US 2000.0
 /* Read buffer: its usual size, and the size above which it is freed. */
 #define CONN_RBUF_MIN 16384
 #define CONN_RBUF_KEEP 65536
@@ -483,7 +489,10 @@ rbuf_room(struct conn *c, size_t need)
  * client that sends requests back to back then finds this thread
  * running.  On virtual machines whose idle CPUs halt, waking a sleeping
  * thread on another CPU costs tens of microseconds, as much as half of an
- * EC signature on a software token.
+ * EC signature on a software token.  conn_serve() sets spin only while the
+ * connection's requests have been coming within CONN_STREAM_US of the
+ * reply before them: for a client that signs now and then (an API thread,
+ * one signature per HTTP request) the wait would only burn CPU time.
  */
 static int
 fill(struct conn *c, int fd, int spin)
@@ -518,7 +527,8 @@ conn_serve(struct conn *c, int fd)
 	struct frame f;
 	size_t used, need;
 	uint8_t type;
-	int r, served = 0;
+	double replied = 0;
+	int r, served = 0, streaming = 1;
 
 	for (;;) {
 		r = frame_parse(c->rbuf, c->rlen, &f, &used);
@@ -532,7 +542,7 @@ conn_serve(struct conn *c, int fd)
 			if (need < CONN_RBUF_MIN)
 				need = CONN_RBUF_MIN;
 			if ((r = rbuf_room(c, need)) != 0 ||
-			    (r = fill(c, fd, served)) != 0) {
+			    (r = fill(c, fd, served && streaming)) != 0) {
 				if (r == EST_E_EOF && c->rlen > 0)
 					r = EST_E_TRUNCATED;
 				if (r != EST_E_EOF)
@@ -551,8 +561,11 @@ conn_serve(struct conn *c, int fd)
 				  (unsigned long)c->uid, est_err_name(r));
 			break;
 		}
+		if (served)
+			streaming = now_us() - replied < CONN_STREAM_US;
 		conn_handle(c, &f, &type, &body);
 		r = frame_write(fd, SIGNER_PROTO_VERSION, type, body);
+		replied = now_us();
 		/* Request and reply may have held a passphrase or a key. */
 		buf_reset(c->reply);
 		explicit_bzero(c->rbuf, used);
