@@ -1,4 +1,4 @@
--- Estuary schema, part 17: an external CA's name is unique within its
+-- Estuary schema, part 15: an external CA's name is unique within its
 -- tenant, not across the system.  A global key told a tenant that another
 -- tenant had registered a CA of that name (a 409 on a name it cannot see),
 -- and forced tenants to avoid each other's names.  Device types and EST
