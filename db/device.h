@@ -10,13 +10,14 @@
  * query walks one index range in id order (keyset pagination, "id > ?
  * ORDER BY id LIMIT ?") chosen by the most selective filter the request
  * has: the name (with or without the tenant), the serial number, the
- * device type, the organization, the tenant, the mode, or the primary key
- * when there is none; every other filter is checked on the rows of that
- * range.  Each choice is its own prepared statement naming its index
- * (FORCE INDEX), so that the plan never depends on the optimizer's guess
- * for a page of 50 rows out of a million (EXPLAIN shows "range" on the
- * named index for each; db/009_device_lists.sql adds the indexes that
- * 003_devices.sql lacked).
+ * organization with the device type, the organization, the device type,
+ * the tenant, the mode, or the primary key when there is none; every
+ * other filter is checked on the rows of that range.  Each choice is its
+ * own prepared statement naming its index (FORCE INDEX), so that the plan
+ * never depends on the optimizer's guess for a page of 50 rows out of a
+ * million (EXPLAIN shows "range" on the named index for each;
+ * db/009_device_lists.sql and 013_device_list_org_type.sql add the
+ * indexes that 003_devices.sql lacked).
  *
  * Credential files.  A device's credential file (device ID, password, and
  * the passphrase of the PKCS#12 files made for its server-generated keys)
@@ -147,6 +148,19 @@ struct db_device_new {
  * organization is not one of the tenant or the type does not exist.
  */
 int db_device_insert(struct db *db, const struct db_device_new *n, int64_t *id);
+
+/* Rows per statement of db_device_insert_many(). */
+#define DEVICE_BULK_ROWS 500
+/*
+ * Inserts the n devices of rows, each as db_device_insert() would, with
+ * multi-row INSERTs of up to DEVICE_BULK_ROWS rows (db/device_bulk.c), in
+ * the caller's transaction; the new ids are not returned.  Every row is
+ * checked (EST_E_INVAL) before any is written.  EST_E_EXISTS and
+ * EST_E_CONFLICT as db_device_insert(); after an error some rows may be
+ * written, so the caller rolls its transaction back.
+ */
+int db_device_insert_many(struct db *db, const struct db_device_new *rows,
+			  size_t n);
 
 /*
  * Device id without its attributes; with lock set, FOR UPDATE (inside a

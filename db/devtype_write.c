@@ -38,12 +38,16 @@ static const struct db_stmt_def dtw_stmts[] = {
 	 DT_SET_NPARAMS + 2},
 /*
 	 * updated_at is set even when only children change: it is the
-	 * version behind the ETag of the whole device type.
+	 * version behind the ETag of the whole device type, and the stamp
+	 * that estuary-est's cache of the type is checked by
+	 * (fcgi/est_cache.h), so it moves forward on every rewrite, also
+	 * one in the same microsecond as the last.
 	 */
 #define W_UPDATE 1
 	{"devtype_update",
 	 "UPDATE device_types SET " DT_SET_COLUMNS
-	 ", updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
+	 ", updated_at = GREATEST(CURRENT_TIMESTAMP(6),"
+	 " updated_at + INTERVAL 1 MICROSECOND) WHERE id = ?",
 	 DT_SET_NPARAMS + 1},
 #define W_DEL_MAPS 2
 	{"devtype_del_mappings",

@@ -87,6 +87,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON batch_jobs
 	TO 'estuary_app'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON batch_items
 	TO 'estuary_app'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE ON est_domains
+	TO 'estuary_app'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON est_servers
 	TO 'estuary_app'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON est_server_ip_allow

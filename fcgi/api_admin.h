@@ -23,17 +23,10 @@
 #include "route.h"
 
 /*
- * Defines route handler name, which authenticates the request
- * (auth_require) and runs the auth_fn fn: the handlers themselves are
- * static, so that none can reach the route table without authentication.
+ * The route handlers (AUTH_ROUTE_PUBLIC, fcgi/auth.h): the handlers
+ * themselves are static, so that none can reach the route table without
+ * authentication.
  */
-#define API_ADMIN_ROUTE(name, fn)                                              \
-	int name(struct hctx *c_, const struct request *req_,                  \
-		 struct resp *rs_)                                             \
-	{                                                                      \
-		return auth_require(c_, req_, rs_, (fn));                      \
-	}
-
 #define API_ADMIN_DECL(name)                                                   \
 	int name(struct hctx *c, const struct request *req, struct resp *rs)
 

@@ -416,54 +416,32 @@ h_list(struct hctx *c, const struct request *req, const struct principal *p,
 	struct rest_query q;
 	struct rest_page pg = {0};
 	struct perm_filter pf;
-	struct perm_actor actor;
-	struct rest_what w;
 	struct json_object *o;
 	struct db *db = NULL;
 	size_t n = 0, i;
-	int64_t v;
 	int r;
 
-	if ((r = rest_query_parse(req, list_query, NELEM(list_query), &q,
-				  &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0)
+	if ((r = rest_list_begin(c, req, p, PERM_ENT_API_APPLICATION,
+				 list_query, NELEM(list_query), &q, &db, &pf,
+				 &e)) != 0)
 		goto out;
-	api_app_what(NULL, "list", &w);
-	if ((r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
-		goto out;
-	if (auth_actor(p, &actor) != 0 ||
-	    perm_list_filter(&actor, PERM_ENT_API_APPLICATION, &pf) != 0) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
 	memset(&f, 0, sizeof(f));
-	f.active = f.revoked = -1;
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	if (rest_q_int(&q, "active", &v) == 0)
-		f.active = (int)v;
-	if (rest_q_int(&q, "revoked", &v) == 0)
-		f.revoked = (int)v;
+	f.tenant_id = rest_q_int_or(&q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(&q, "org_id", 0);
+	f.active = (int)rest_q_int_or(&q, "active", -1);
+	f.revoked = (int)rest_q_int_or(&q, "revoked", -1);
 	f.role = rest_q_str(&q, "role");
 	f.name = rest_q_str(&q, "name");
 	if ((r = rest_page_init(&pg, &q)) != 0)
 		goto out;
-	switch (pf.kind) {
-	case PERM_FILTER_ALL:
-		break;
-	case PERM_FILTER_ORG:
-		f.scope_org_id = pf.org_id;
-		/* FALLTHROUGH */
-	case PERM_FILTER_TENANT:
-		f.scope_tenant_id = pf.tenant_id;
-		break;
-	default:
-		/* No row is visible: an empty page. */
+	/* No row is visible: an empty page. */
+	if (pf.kind == PERM_FILTER_NONE) {
 		r = rest_page_send(&pg, rs);
 		goto out;
 	}
+	if ((r = rest_list_scope(&pf, &f.scope_tenant_id, &f.scope_org_id)) !=
+	    0)
+		goto out;
 	if ((r = db_apiapp_info_list(db, &f, q.after_id, rest_page_fetch(&q),
 				     &list, &n)) != 0)
 		goto out;
@@ -730,8 +708,8 @@ out:
 
 /* ----- routes ----- */
 
-API_APP_ROUTE(api_app_r_list, h_list)
-API_APP_ROUTE(api_app_r_create, h_create)
-API_APP_ROUTE(api_app_r_get, h_get)
-API_APP_ROUTE(api_app_r_update, h_update)
-API_APP_ROUTE(api_app_r_delete, h_delete)
+AUTH_ROUTE_PUBLIC(api_app_r_list, h_list)
+AUTH_ROUTE_PUBLIC(api_app_r_create, h_create)
+AUTH_ROUTE_PUBLIC(api_app_r_get, h_get)
+AUTH_ROUTE_PUBLIC(api_app_r_update, h_update)
+AUTH_ROUTE_PUBLIC(api_app_r_delete, h_delete)

@@ -115,13 +115,6 @@ int api_app_send(struct resp *rs, int status, const struct db_apiapp_info *a,
 int api_app_diff(struct rest_diff *d, const struct db_apiapp_info *a,
 		 const struct db_apiapp_info *b);
 
-/* Defines a route handler that runs fn through auth_require(). */
-#define API_APP_ROUTE(name, fn)                                                \
-	int name(struct hctx *c, const struct request *req, struct resp *rs)   \
-	{                                                                      \
-		return auth_require(c, req, rs, (fn));                         \
-	}
-
 /*
  * Loads the application of the request's {id} capture and asks the
  * permission table whether p may perform act on it (a refusal is audited

@@ -640,6 +640,6 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-API_APP_ROUTE(api_app_r_cert_issue, h_issue)
-API_APP_ROUTE(api_app_r_cert_get, h_cert_get)
-API_APP_ROUTE(api_app_r_cert_pfx, h_cert_pfx)
+AUTH_ROUTE_PUBLIC(api_app_r_cert_issue, h_issue)
+AUTH_ROUTE_PUBLIC(api_app_r_cert_get, h_cert_get)
+AUTH_ROUTE_PUBLIC(api_app_r_cert_pfx, h_cert_pfx)

@@ -163,7 +163,7 @@ h_revoke(struct hctx *c, const struct request *req, const struct principal *p,
 	return h_op(c, req, p, rs, OP_REVOKE);
 }
 
-API_APP_ROUTE(api_app_r_activate, h_activate)
-API_APP_ROUTE(api_app_r_deactivate, h_deactivate)
-API_APP_ROUTE(api_app_r_rotate, h_rotate)
-API_APP_ROUTE(api_app_r_revoke, h_revoke)
+AUTH_ROUTE_PUBLIC(api_app_r_activate, h_activate)
+AUTH_ROUTE_PUBLIC(api_app_r_deactivate, h_deactivate)
+AUTH_ROUTE_PUBLIC(api_app_r_rotate, h_rotate)
+AUTH_ROUTE_PUBLIC(api_app_r_revoke, h_revoke)

@@ -132,6 +132,13 @@ audit_filter_build(const struct principal *p, const struct rest_query *q,
 		*empty = 1;
 	f->actor_type = rest_q_str(q, "actor_type");
 	f->actor_id = q_id(q, "actor_id");
+	/*
+	 * Users, applications and devices are numbered apart: an id alone
+	 * would mix the rows of user 4 with those of application 4.
+	 */
+	if (f->actor_id != 0 && f->actor_type == NULL)
+		return jsonval_error_set(e, EST_E_INVAL, "actor_id",
+					 "actor_id needs actor_type");
 	f->actor_name = rest_q_str(q, "actor_name");
 	f->tenant_id = q_id(q, "tenant_id");
 	f->org_id = q_id(q, "org_id");
@@ -207,6 +214,23 @@ put_details(struct json_object *item, const struct db_result *res, size_t row)
 	return rest_put_obj(item, "details", v);
 }
 
+/* Row row of res as the list shows it: its columns and details. */
+static int
+audit_item(const struct db_result *res, size_t row, struct json_object **out)
+{
+	struct json_object *item = NULL;
+	int r;
+
+	if ((r = rest_row_json(res, row, audit_cols, AUDIT_NCOLS, &item)) != 0)
+		return r;
+	if ((r = put_details(item, res, row)) != 0) {
+		json_object_put(item);
+		return r;
+	}
+	*out = item;
+	return 0;
+}
+
 int
 api_audit_list(struct hctx *c, const struct request *req,
 	       const struct principal *p, struct resp *rs)
@@ -216,9 +240,7 @@ api_audit_list(struct hctx *c, const struct request *req,
 	struct rest_page pg;
 	struct audit_filter f;
 	struct db_result *res = NULL;
-	struct json_object *item;
 	struct db *db;
-	size_t i;
 	int empty = 0, r;
 
 	memset(&pg, 0, sizeof(pg));
@@ -230,19 +252,9 @@ api_audit_list(struct hctx *c, const struct request *req,
 	if (!empty && (r = db_audit_query(db, &f, (uint64_t)q.after_id,
 					  rest_page_fetch(&q), &res)) != 0)
 		goto out;
-	for (i = 0; res != NULL && i < db_result_rows(res); i++) {
-		if ((r = rest_row_json(res, i, audit_cols, AUDIT_NCOLS,
-				       &item)) != 0)
-			goto out;
-		if ((r = put_details(item, res, i)) != 0) {
-			json_object_put(item);
-			goto out;
-		}
-		/* Takes item, also on failure. */
-		if ((r = rest_page_add(&pg, db_result_i64(res, i, AUDIT_COL_ID),
-				       item)) != 0)
-			goto out;
-	}
+	if ((r = rest_page_add_rows(&pg, res, AUDIT_COL_ID, audit_item, NULL,
+				    0)) != 0)
+		goto out;
 	r = rest_page_send(&pg, rs);
 out:
 	rest_page_clear(&pg);

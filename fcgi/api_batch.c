@@ -174,35 +174,38 @@ out:
 	return r;
 }
 
+/* The row hooks of batch_ops: a row is a struct db_result. */
+REST_ROW_GET(batch_get, struct db_result, db_batch_job_get)
+
+static int
+batch_what(struct rest_what *w, const char *action, const void *res)
+{
+	api_batch_what(res, action, w);
+	return 0;
+}
+
+static int
+batch_object(const void *res, struct perm_object *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->tenant_id = db_result_i64(res, 0, DB_BATCH_TENANT_ID);
+	o->org_id = db_result_i64(res, 0, DB_BATCH_ORG_ID);
+	o->scope = PERM_SCOPE_NONE;
+	return 0;
+}
+
+static const struct rest_entity_ops batch_ops = {
+	.send = api_batch_send,
+	.get = batch_get,
+	.what = batch_what,
+	.object = batch_object,
+};
+
 /*
  * Reads job id and asks whether p may act on it (404 for a job it may not
  * know of, 403 for one it may see but not act on; refusals audited).
  */
-static int
-batch_access(struct db *db, const struct principal *p,
-	     const struct request *req, int64_t id, enum perm_action act,
-	     const char *action, struct db_result **out,
-	     struct jsonval_error *e)
-{
-	struct perm_object o = {0, 0, PERM_SCOPE_NONE};
-	struct db_result *res = NULL;
-	struct rest_what w;
-	int r;
-
-	if ((r = db_batch_job_get(db, id, 0, &res)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	o.tenant_id = db_result_i64(res, 0, DB_BATCH_TENANT_ID);
-	o.org_id = db_result_i64(res, 0, DB_BATCH_ORG_ID);
-	api_batch_what(res, action, &w);
-	if ((r = rest_perm(db, p, req, act, &o, &w, e)) != 0) {
-		db_result_free(res);
-		return r;
-	}
-	*out = res;
-	return 0;
-}
+REST_ROW_LOAD(static, batch_access, struct db_result, batch_ops)
 
 /* ----- list ----- */
 
@@ -223,88 +226,34 @@ static const struct rest_qfield list_query[] = {
 	{.name = "org_id", .type = REST_Q_ID},
 };
 
+/* The jobs of page q that pf lets the caller see. */
 static int
-h_list(struct hctx *c, const struct request *req, const struct principal *p,
-       struct resp *rs)
+batch_fetch(struct db *db, const struct rest_query *q,
+	    const struct perm_filter *pf, struct db_result **res)
 {
-	struct jsonval_error e = {0};
 	struct db_batch_filter f;
-	struct rest_page pg = {0};
-	struct db_result *res = NULL;
-	struct json_object *item;
-	struct perm_filter pf;
-	struct perm_actor a;
-	struct rest_query q;
-	struct rest_what w;
-	struct db *db;
-	int64_t v;
-	size_t i;
 	int r;
 
 	memset(&f, 0, sizeof(f));
-	api_batch_what(NULL, "list", &w);
-	if ((r = rest_query_parse(req, list_query, NELEM(list_query), &q,
-				  &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
-		goto out;
-	if (auth_actor(p, &a) != 0 ||
-	    perm_list_filter(&a, PERM_ENT_BATCH_JOB, &pf) != 0 ||
-	    pf.kind == PERM_FILTER_NONE) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
-	if (pf.kind != PERM_FILTER_ALL)
-		f.scope_tenant = pf.tenant_id;
-	if (pf.kind == PERM_FILTER_ORG)
-		f.scope_org = pf.org_id;
-	f.status = rest_q_str(&q, "status");
-	if (rest_q_int(&q, "template_id", &v) == 0)
-		f.template_id = v;
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	if ((r = db_batch_job_list(db, &f, q.after_id, rest_page_fetch(&q),
-				   &res)) != 0 ||
-	    (r = rest_page_init(&pg, &q)) != 0)
-		goto out;
-	for (i = 0; i < db_result_rows(res); i++) {
-		if ((r = api_batch_json(res, i, &item)) != 0 ||
-		    (r = rest_page_add(&pg, db_result_i64(res, i, DB_BATCH_ID),
-				       item)) != 0)
-			goto out;
-	}
-	r = rest_page_send(&pg, rs);
-out:
-	rest_page_clear(&pg);
-	db_result_free(res);
-	return rest_answer(rs, r, &e);
+	if ((r = rest_list_scope(pf, &f.scope_tenant, &f.scope_org)) != 0)
+		return r;
+	f.status = rest_q_str(q, "status");
+	f.template_id = rest_q_int_or(q, "template_id", 0);
+	f.tenant_id = rest_q_int_or(q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(q, "org_id", 0);
+	return db_batch_job_list(db, &f, q->after_id, rest_page_fetch(q), res);
 }
+
+static const struct rest_list_def batch_list = {
+	.entity = PERM_ENT_BATCH_JOB,
+	.query = list_query,
+	.nquery = NELEM(list_query),
+	.fetch = batch_fetch,
+	.id_col = DB_BATCH_ID,
+	.json = api_batch_json,
+};
 
 /* ----- read ----- */
-
-static int
-h_get(struct hctx *c, const struct request *req, const struct principal *p,
-      struct resp *rs)
-{
-	struct jsonval_error e = {0};
-	struct db_result *res = NULL;
-	struct db *db;
-	int64_t id;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = batch_access(db, p, req, id, PERM_ACT_READ, "read", &res,
-			      &e)) != 0)
-		goto out;
-	r = api_batch_send(db, id, 200, rs);
-out:
-	db_result_free(res);
-	return rest_answer(rs, r, &e);
-}
 
 /* ----- items ----- */
 
@@ -360,11 +309,9 @@ h_items(struct hctx *c, const struct request *req, const struct principal *p,
 	struct jsonval_error e = {0};
 	struct rest_page pg = {0};
 	struct db_result *job = NULL, *res = NULL;
-	struct json_object *item;
 	struct rest_query q;
 	struct db *db;
 	int64_t id;
-	size_t i;
 	int r;
 
 	if ((r = rest_query_parse(req, items_query, NELEM(items_query), &q,
@@ -376,15 +323,10 @@ h_items(struct hctx *c, const struct request *req, const struct principal *p,
 	    (r = db_batch_items_list(db, id, rest_q_str(&q, "status"),
 				     q.after_id, rest_page_fetch(&q), &res)) !=
 		    0 ||
-	    (r = rest_page_init(&pg, &q)) != 0)
+	    (r = rest_page_init(&pg, &q)) != 0 ||
+	    (r = rest_page_add_rows(&pg, res, DB_BATCH_ITEM_ID, item_json, NULL,
+				    0)) != 0)
 		goto out;
-	for (i = 0; i < db_result_rows(res); i++) {
-		if ((r = item_json(res, i, &item)) != 0 ||
-		    (r = rest_page_add(&pg,
-				       db_result_i64(res, i, DB_BATCH_ITEM_ID),
-				       item)) != 0)
-			goto out;
-	}
 	r = rest_page_send(&pg, rs);
 out:
 	rest_page_clear(&pg);
@@ -585,38 +527,8 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-AUTH_ROUTE(r_list, h_list)
-AUTH_ROUTE(r_get, h_get)
-AUTH_ROUTE(r_items, h_items)
-AUTH_ROUTE(r_cancel, h_cancel)
-AUTH_ROUTE(r_archive, h_archive)
-
-int
-api_batch_r_list(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_list(c, req, rs);
-}
-
-int
-api_batch_r_get(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_get(c, req, rs);
-}
-
-int
-api_batch_r_items(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_items(c, req, rs);
-}
-
-int
-api_batch_r_cancel(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_cancel(c, req, rs);
-}
-
-int
-api_batch_r_archive(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_archive(c, req, rs);
-}
+REST_ROUTE_LIST(api_batch_r_list, batch_list)
+REST_ROUTE_GET(api_batch_r_get, batch_ops)
+AUTH_ROUTE_PUBLIC(api_batch_r_items, h_items)
+AUTH_ROUTE_PUBLIC(api_batch_r_cancel, h_cancel)
+AUTH_ROUTE_PUBLIC(api_batch_r_archive, h_archive)

@@ -617,10 +617,4 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-AUTH_ROUTE(r_create, h_create)
-
-int
-api_batch_r_create(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_create(c, req, rs);
-}
+AUTH_ROUTE_PUBLIC(api_batch_r_create, h_create)

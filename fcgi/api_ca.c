@@ -134,53 +134,33 @@ h_ca_list(struct hctx *c, const struct request *req, const struct principal *p,
 	struct db_ca **list = NULL;
 	struct json_object *item;
 	struct perm_filter pf;
-	struct perm_actor a;
 	struct rest_query q;
-	struct rest_what w;
 	const char *status;
 	struct db *db;
 	size_t n = 0, i;
 	int64_t v;
 	int r;
 
-	api_ca_what(NULL, "list", &w);
-	if ((r = rest_query_parse(req, ca_query, NELEM(ca_query), &q, &e)) !=
-		    0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0 ||
+	memset(&f, 0, sizeof(f));
+	if ((r = rest_list_begin(c, req, p, PERM_ENT_CA, ca_query,
+				 NELEM(ca_query), &q, &db, &pf, &e)) != 0 ||
 	    (r = rest_page_init(&pg, &q)) != 0)
 		goto out;
-	if (auth_actor(p, &a) != 0 ||
-	    perm_list_filter(&a, PERM_ENT_CA, &pf) != 0) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
-	memset(&f, 0, sizeof(f));
-	switch (pf.kind) {
-	case PERM_FILTER_ALL:
-		break;
-	case PERM_FILTER_ORG:
-		f.scope_org = pf.org_id;
-		/* FALLTHROUGH */
-	case PERM_FILTER_TENANT:
-		f.scope_tenant = pf.tenant_id;
-		break;
-	default:
-		/* No row is visible: an empty page. */
+	/* No row is visible: an empty page. */
+	if (pf.kind == PERM_FILTER_NONE) {
 		r = rest_page_send(&pg, rs);
 		goto out;
 	}
+	if ((r = rest_list_scope(&pf, &f.scope_tenant, &f.scope_org)) != 0)
+		goto out;
 	f.name = rest_q_str(&q, "name");
 	f.name_contains = rest_q_str(&q, "name_contains");
 	f.scope = rest_q_str(&q, "scope");
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	if (rest_q_int(&q, "parent_id", &v) == 0)
-		f.parent_id = v;
+	f.tenant_id = rest_q_int_or(&q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(&q, "org_id", 0);
+	f.parent_id = rest_q_int_or(&q, "parent_id", 0);
 	f.root = rest_q_int(&q, "root", &v) == 0 && v == 1;
-	f.active = rest_q_int(&q, "active", &v) == 0 ? (int)v : -1;
+	f.active = (int)rest_q_int_or(&q, "active", -1);
 	status = rest_q_str(&q, "status");
 	f.status = status == NULL		    ? DB_CA_STATUS_ANY
 		   : strcmp(status, "pending") == 0 ? DB_CA_STATUS_PENDING
@@ -411,47 +391,8 @@ out:
 
 /* ----- read, change ----- */
 
-static int
-h_ca_get(struct hctx *c, const struct request *req, const struct principal *p,
-	 struct resp *rs)
-{
-	struct jsonval_error e = {0};
-	struct db_ca *ca = NULL;
-	struct db *db;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 || (r = ctx_db(c, &db)) != 0 ||
-	    (r = api_ca_load(c, db, req, p, PERM_ACT_READ, "read", &ca, &e)) !=
-		    0)
-		goto out;
-	r = api_ca_send(db, ca->id, 200, rs);
-out:
-	db_ca_free(ca);
-	return rest_answer(rs, r, &e);
-}
-
 /* The CA locked for a change, with If-Match checked (need: required). */
-static int
-ca_lock(struct db *db, const struct request *req, int64_t id, int need,
-	struct db_ca **out, struct jsonval_error *e)
-{
-	struct db_ca *ca = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
-
-	if ((r = db_ca_get_lock(db, id, &ca)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, "id");
-	if (r != 0)
-		return r;
-	if ((r = api_ca_etag(ca, etag)) != 0 ||
-	    ((need || req->if_match != NULL) &&
-	     (r = rest_if_match(req, etag, e)) != 0)) {
-		db_ca_free(ca);
-		return r;
-	}
-	*out = ca;
-	return 0;
-}
+REST_ROW_LOCK(static, ca_lock, struct db_ca, api_ca_rows)
 
 static int
 ca_update_tx(struct db *db, const struct principal *p,
@@ -498,33 +439,6 @@ out:
 	return r;
 }
 
-static int
-h_ca_update(struct hctx *c, const struct request *req,
-	    const struct principal *p, struct resp *rs)
-{
-	struct jsonval_error e = {0};
-	struct json_object *body = NULL;
-	struct db_ca *ca = NULL;
-	struct db *db;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 || (r = ctx_db(c, &db)) != 0 ||
-	    (r = api_ca_load(c, db, req, p, PERM_ACT_UPDATE, "update", &ca,
-			     &e)) != 0 ||
-	    (r = rest_body(req, ca_update_fields, NELEM(ca_update_fields),
-			   &body, &e)) != 0 ||
-	    (r = db_begin(db)) != 0)
-		goto out;
-	r = ca_update_tx(db, p, req, ca->id, body, &e);
-	if ((r = rest_tx_end(db, r)) != 0)
-		goto out;
-	r = api_ca_send(db, ca->id, 200, rs);
-out:
-	json_object_put(body);
-	db_ca_free(ca);
-	return rest_answer(rs, r, &e);
-}
-
 /* ----- delete, activate, deactivate ----- */
 
 static int
@@ -532,20 +446,8 @@ ca_access(struct db *db, const struct principal *p, const struct request *req,
 	  int64_t id, enum perm_action act, const char *action,
 	  struct jsonval_error *e)
 {
-	struct db_ca *ca = NULL;
-	struct perm_object o;
-	struct rest_what w;
-	int r;
-
-	if ((r = db_ca_get(db, id, &ca)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, "id");
-	if (r != 0)
-		return r;
-	api_ca_what(ca, action, &w);
-	if ((r = api_ca_object(ca, &o)) == 0)
-		r = rest_perm(db, p, req, act, &o, &w, e);
-	db_ca_free(ca);
-	return r;
+	return rest_load_row(db, p, req, &api_ca_rows, id, act, action, NULL,
+			     e);
 }
 
 static int
@@ -595,26 +497,7 @@ static int
 ca_state_tx(struct db *db, const struct principal *p, const struct request *req,
 	    int64_t id, int active, struct jsonval_error *e)
 {
-	struct db_ca *ca = NULL;
-	struct rest_diff d;
-	struct rest_what w;
-	int r;
-
-	rest_diff_init(&d);
-	if ((r = ca_lock(db, req, id, 0, &ca, e)) != 0)
-		return r;
-	/* Setting the state it already has changes nothing. */
-	if (ca->active == active)
-		goto out;
-	api_ca_what(ca, active ? "activate" : "deactivate", &w);
-	if ((r = db_ca_set_active(db, id, active)) != 0 ||
-	    (r = rest_diff_bool(&d, "active", ca->active, active)) != 0)
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	db_ca_free(ca);
-	return r;
+	return rest_state_tx(db, p, req, &api_ca_rows, id, active, e);
 }
 
 static const struct rest_entity_ops ca_ops = {
@@ -622,14 +505,10 @@ static const struct rest_entity_ops ca_ops = {
 	.delete_tx = ca_delete_tx,
 	.state_tx = ca_state_tx,
 	.send = api_ca_send,
+	.update_fields = ca_update_fields,
+	.update_nfields = NELEM(ca_update_fields),
+	.update_tx = ca_update_tx,
 };
-
-static int
-h_ca_delete(struct hctx *c, const struct request *req,
-	    const struct principal *p, struct resp *rs)
-{
-	return rest_delete(c, req, p, rs, &ca_ops);
-}
 
 /* A state change that succeeded changes the web server's CA list. */
 static int
@@ -658,10 +537,10 @@ h_ca_deactivate(struct hctx *c, const struct request *req,
 	return ca_set_active(c, req, p, rs, 0);
 }
 
-API_CA_ROUTE(api_ca_list, h_ca_list)
-API_CA_ROUTE(api_ca_create, h_ca_create)
-API_CA_ROUTE(api_ca_get, h_ca_get)
-API_CA_ROUTE(api_ca_update, h_ca_update)
-API_CA_ROUTE(api_ca_delete, h_ca_delete)
-API_CA_ROUTE(api_ca_activate, h_ca_activate)
-API_CA_ROUTE(api_ca_deactivate, h_ca_deactivate)
+AUTH_ROUTE_PUBLIC(api_ca_list, h_ca_list)
+AUTH_ROUTE_PUBLIC(api_ca_create, h_ca_create)
+REST_ROUTE_GET(api_ca_get, ca_ops)
+REST_ROUTE_UPDATE(api_ca_update, ca_ops)
+REST_ROUTE_DELETE(api_ca_delete, ca_ops)
+AUTH_ROUTE_PUBLIC(api_ca_activate, h_ca_activate)
+AUTH_ROUTE_PUBLIC(api_ca_deactivate, h_ca_deactivate)

@@ -44,17 +44,6 @@ struct json_object;
 #define API_CA_DECL(name)                                                      \
 	int name(struct hctx *c, const struct request *req, struct resp *rs)
 
-/*
- * Defines route handler name, which authenticates the request and runs
- * the auth_fn fn (static in its file, so that no handler reaches the route
- * table without authentication).
- */
-#define API_CA_ROUTE(name, fn)                                                 \
-	API_CA_DECL(name)                                                      \
-	{                                                                      \
-		return auth_require(c, req, rs, (fn));                         \
-	}
-
 API_CA_DECL(api_ca_list);
 API_CA_DECL(api_ca_create);
 API_CA_DECL(api_ca_get);
@@ -113,6 +102,12 @@ int api_ca_load(struct hctx *c, struct db *db, const struct request *req,
 		const struct principal *p, enum perm_action act,
 		const char *action, struct db_ca **out,
 		struct jsonval_error *e);
+/*
+ * The row hooks of a CA (struct rest_entity_ops; a row is a struct
+ * db_ca): read, ETag, audit names, place, JSON, state.  A missing CA is
+ * 404 naming "id".
+ */
+extern const struct rest_entity_ops api_ca_rows;
 /* Answers status (201 adds Location) with CA id as it is now. */
 int api_ca_send(struct db *db, int64_t id, int status, struct resp *rs);
 /*

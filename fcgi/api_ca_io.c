@@ -373,8 +373,8 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-API_CA_ROUTE(api_ca_csr, h_ca_csr)
-API_CA_ROUTE(api_ca_upload, h_ca_upload)
-API_CA_ROUTE(api_ca_download, h_ca_download)
-API_CA_ROUTE(api_ca_crl_get, h_ca_crl_get)
-API_CA_ROUTE(api_ca_crl_make, h_ca_crl_make)
+AUTH_ROUTE_PUBLIC(api_ca_csr, h_ca_csr)
+AUTH_ROUTE_PUBLIC(api_ca_upload, h_ca_upload)
+AUTH_ROUTE_PUBLIC(api_ca_download, h_ca_download)
+AUTH_ROUTE_PUBLIC(api_ca_crl_get, h_ca_crl_get)
+AUTH_ROUTE_PUBLIC(api_ca_crl_make, h_ca_crl_make)

@@ -68,23 +68,15 @@ api_ca_load(struct hctx *c, struct db *db, const struct request *req,
 	    const struct principal *p, enum perm_action act, const char *action,
 	    struct db_ca **out, struct jsonval_error *e)
 {
-	struct db_ca *ca = NULL;
-	struct perm_object o;
-	struct rest_what w;
+	void *row = NULL;
 	int64_t id = 0;
 	int r;
 
-	if ((r = rest_cap_id(c, "id", &id, e)) != 0)
+	if ((r = rest_cap_id(c, "id", &id, e)) != 0 ||
+	    (r = rest_load_row(db, p, req, &api_ca_rows, id, act, action, &row,
+			       e)) != 0)
 		return r;
-	if ((r = db_ca_get(db, id, &ca)) != 0)
-		return r == EST_E_NOTFOUND ? rest_fail(e, r, "id") : r;
-	api_ca_what(ca, action, &w);
-	if ((r = api_ca_object(ca, &o)) != 0 ||
-	    (r = rest_perm(db, p, req, act, &o, &w, e)) != 0) {
-		db_ca_free(ca);
-		return r;
-	}
-	*out = ca;
+	*out = row;
 	return 0;
 }
 
@@ -233,26 +225,73 @@ out:
 	return r;
 }
 
+/* The row hooks of api_ca_rows: a row is a struct db_ca. */
+static int
+ca_get(struct db *db, int64_t id, int lock, void **row)
+{
+	struct db_ca *ca = NULL;
+	int r;
+
+	if ((r = lock ? db_ca_get_lock(db, id, &ca) : db_ca_get(db, id, &ca)) ==
+	    0)
+		*row = ca;
+	return r;
+}
+
+static int
+ca_etag(const void *row, char etag[REST_ETAG_MAX])
+{
+	return api_ca_etag(row, etag);
+}
+
+static void
+ca_free(void *row)
+{
+	db_ca_free(row);
+}
+
+static int
+ca_what(struct rest_what *w, const char *action, const void *row)
+{
+	api_ca_what(row, action, w);
+	return 0;
+}
+
+static int
+ca_object(const void *row, struct perm_object *o)
+{
+	return api_ca_object(row, o);
+}
+
+static int
+ca_json(const void *row, struct json_object **out)
+{
+	return api_ca_json(row, 1, out);
+}
+
+static int
+ca_active(const void *row)
+{
+	return ((const struct db_ca *)row)->active;
+}
+
+const struct rest_entity_ops api_ca_rows = {
+	.get = ca_get,
+	.etag = ca_etag,
+	.free = ca_free,
+	.what = ca_what,
+	.object = ca_object,
+	.json = ca_json,
+	.base = API_CA_BASE,
+	.active = ca_active,
+	.set_active = db_ca_set_active,
+	.missing_field = "id",
+};
+
 int
 api_ca_send(struct db *db, int64_t id, int status, struct resp *rs)
 {
-	struct db_ca *ca = NULL;
-	struct json_object *o = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
-
-	if ((r = db_ca_get(db, id, &ca)) != 0 ||
-	    (r = api_ca_json(ca, 1, &o)) != 0 ||
-	    (r = api_ca_etag(ca, etag)) != 0)
-		goto out;
-	if (status == 201)
-		r = rest_created(rs, API_CA_BASE, id, o, etag);
-	else
-		r = rest_send(rs, status, o, etag);
-out:
-	json_object_put(o);
-	db_ca_free(ca);
-	return r;
+	return rest_send_row(db, &api_ca_rows, id, status, rs);
 }
 
 void

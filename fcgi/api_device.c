@@ -136,26 +136,60 @@ disabled(struct jsonval_error *e)
 				 "the device is disabled");
 }
 
+/* The row hooks of device_rows: a row is a struct device. */
+REST_ROW_GET(dev_get, struct device, db_device_get)
+
+static int
+dev_etag(const void *row, char etag[REST_ETAG_MAX])
+{
+	return api_device_etag(row, etag);
+}
+
+static void
+dev_free(void *row)
+{
+	device_free(row);
+}
+
+static int
+dev_what(struct rest_what *w, const char *action, const void *row)
+{
+	api_device_what(w, action, row);
+	return 0;
+}
+
+static int
+dev_object(const void *row, struct perm_object *o)
+{
+	api_device_object(row, o);
+	return 0;
+}
+
+static const struct rest_entity_ops device_rows = {
+	.get = dev_get,
+	.etag = dev_etag,
+	.free = dev_free,
+	.what = dev_what,
+	.object = dev_object,
+};
+
 int
 api_device_access(struct db *db, const struct principal *p,
 		  const struct request *req, int64_t id, enum perm_action act,
 		  const char *action, int active, struct device **out,
 		  struct jsonval_error *e)
 {
-	struct device *d = NULL;
-	struct perm_object o;
 	struct rest_what w;
+	void *row = NULL;
+	struct device *d;
 	int r;
 
-	if ((r = db_device_get(db, id, 0, &d)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
+	if ((r = rest_load_row(db, p, req, &device_rows, id, act, action, &row,
+			       e)) != 0)
 		return r;
-	api_device_what(&w, action, d);
-	api_device_object(d, &o);
-	if ((r = rest_perm(db, p, req, act, &o, &w, e)) != 0)
-		goto out;
+	d = row;
 	if (active && d->mode == DEVICE_MODE_DISABLED) {
+		api_device_what(&w, action, d);
 		if ((r = rest_audit_denied(db, p, req, &w,
 					   "the device is disabled")) == 0)
 			r = disabled(e);
@@ -175,28 +209,19 @@ api_device_lock(struct db *db, const struct request *req, int64_t id,
 		int need_match, int active, struct device **out,
 		struct jsonval_error *e)
 {
-	struct device *d = NULL;
-	char etag[REST_ETAG_MAX];
+	void *row = NULL;
 	int r;
 
-	if ((r = db_device_get(db, id, 1, &d)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
+	if ((r = rest_lock_row(db, req, &device_rows, id, need_match, &row,
+			       e)) != 0)
 		return r;
-	if ((r = api_device_etag(d, etag)) != 0 ||
-	    ((need_match || req->if_match != NULL) &&
-	     (r = rest_if_match(req, etag, e)) != 0))
-		goto fail;
 	/* Disabled since the check before the transaction. */
-	if (active && d->mode == DEVICE_MODE_DISABLED) {
-		r = disabled(e);
-		goto fail;
+	if (active && ((struct device *)row)->mode == DEVICE_MODE_DISABLED) {
+		device_free(row);
+		return disabled(e);
 	}
-	*out = d;
+	*out = row;
 	return 0;
-fail:
-	device_free(d);
-	return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -212,42 +237,24 @@ h_list(struct hctx *c, const struct request *req, const struct principal *p,
 	struct rest_page pg = {0};
 	struct json_object *item;
 	struct perm_filter pf;
-	struct perm_actor a;
 	struct rest_query q;
-	struct rest_what w;
 	enum device_mode m;
 	struct db *db;
 	const char *s;
 	size_t n = 0, i;
-	int64_t v;
 	int r;
 
-	api_device_what(&w, "list", NULL);
-	if ((r = rest_query_parse(req, list_query, NELEM(list_query), &q,
-				  &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
-		goto out;
-	if (auth_actor(p, &a) != 0 ||
-	    perm_list_filter(&a, PERM_ENT_DEVICE, &pf) != 0 ||
-	    pf.kind == PERM_FILTER_NONE) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
 	memset(&f, 0, sizeof(f));
-	if (pf.kind != PERM_FILTER_ALL)
-		f.scope_tenant = pf.tenant_id;
-	if (pf.kind == PERM_FILTER_ORG)
-		f.scope_org = pf.org_id;
+	if ((r = rest_list_begin(c, req, p, PERM_ENT_DEVICE, list_query,
+				 NELEM(list_query), &q, &db, &pf, &e)) != 0 ||
+	    (r = rest_list_scope(&pf, &f.scope_tenant, &f.scope_org)) != 0)
+		goto out;
 	f.name = rest_q_str(&q, "name");
 	f.name_contains = rest_q_str(&q, "name_contains");
 	f.serial_number = rest_q_str(&q, "serial_number");
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	if (rest_q_int(&q, "device_type_id", &v) == 0)
-		f.device_type_id = v;
+	f.tenant_id = rest_q_int_or(&q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(&q, "org_id", 0);
+	f.device_type_id = rest_q_int_or(&q, "device_type_id", 0);
 	f.mode = -1;
 	if ((s = rest_q_str(&q, "mode")) != NULL) {
 		if (device_mode_value(s, &m) != 0) {
@@ -273,24 +280,23 @@ out:
 }
 
 static int
-h_get(struct hctx *c, const struct request *req, const struct principal *p,
-      struct resp *rs)
+dev_access(struct db *db, const struct principal *p, const struct request *req,
+	   int64_t id, enum perm_action act, const char *action,
+	   struct jsonval_error *e)
 {
-	struct jsonval_error e = {0};
-	struct db *db;
-	int64_t id;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = api_device_access(db, p, req, id, PERM_ACT_READ, "read", 0,
-				   NULL, &e)) != 0)
-		goto out;
-	r = api_device_send(db, id, 200, NULL, 0, NULL, rs);
-out:
-	return rest_answer(rs, r, &e);
+	return api_device_access(db, p, req, id, act, action, 0, NULL, e);
 }
+
+static int
+dev_send(struct db *db, int64_t id, int status, struct resp *rs)
+{
+	return api_device_send(db, id, status, NULL, 0, NULL, rs);
+}
+
+static const struct rest_entity_ops dev_ops = {
+	.access = dev_access,
+	.send = dev_send,
+};
 
 /* ------------------------------------------------------------------ */
 /* Change */
@@ -728,52 +734,10 @@ h_enable(struct hctx *c, const struct request *req, const struct principal *p,
 	return mode_change(c, req, p, rs, OP_ENABLE);
 }
 
-AUTH_ROUTE(r_list, h_list)
-AUTH_ROUTE(r_get, h_get)
-AUTH_ROUTE(r_update, h_update)
-AUTH_ROUTE(r_delete, h_delete)
-AUTH_ROUTE(r_factory, h_factory)
-AUTH_ROUTE(r_disable, h_disable)
-AUTH_ROUTE(r_enable, h_enable)
-
-int
-api_device_r_list(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_list(c, req, rs);
-}
-
-int
-api_device_r_get(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_get(c, req, rs);
-}
-
-int
-api_device_r_update(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_update(c, req, rs);
-}
-
-int
-api_device_r_delete(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_delete(c, req, rs);
-}
-
-int
-api_device_r_factory(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_factory(c, req, rs);
-}
-
-int
-api_device_r_disable(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_disable(c, req, rs);
-}
-
-int
-api_device_r_enable(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_enable(c, req, rs);
-}
+AUTH_ROUTE_PUBLIC(api_device_r_list, h_list)
+REST_ROUTE_GET(api_device_r_get, dev_ops)
+AUTH_ROUTE_PUBLIC(api_device_r_update, h_update)
+AUTH_ROUTE_PUBLIC(api_device_r_delete, h_delete)
+AUTH_ROUTE_PUBLIC(api_device_r_factory, h_factory)
+AUTH_ROUTE_PUBLIC(api_device_r_disable, h_disable)
+AUTH_ROUTE_PUBLIC(api_device_r_enable, h_enable)

@@ -500,10 +500,4 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-AUTH_ROUTE(r_issue, h_issue)
-
-int
-api_device_r_issue(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_issue(c, req, rs);
-}
+AUTH_ROUTE_PUBLIC(api_device_r_issue, h_issue)

@@ -319,34 +319,15 @@ certs_prepare(struct db *db, struct creating *cr, struct jsonval_error *e)
 static int
 reverse_map(struct creating *cr, struct jsonval_error *e)
 {
-	struct subj_mapping map = {NULL, 0};
-	struct subj_template st;
 	struct subj_error se;
 	int r;
 
-	memset(&se, 0, sizeof(se));
-	tmpl_subject(cr->fc.t, &st);
-	if ((r = devtype_mapping(cr->dt, cr->fc.t, &map)) != 0)
-		return r;
-	r = subject_reverse_map(&st, &map, devcert_input(&cr->fc), NULL, 0,
-				&cr->rev, &se);
-	devtype_mapping_free(&map);
+	r = device_reverse_map(cr->dt, cr->fc.t, devcert_input(&cr->fc),
+			       &cr->rev, &se);
 	if (r == EST_E_UNPROCESSABLE)
 		return jsonval_error_set(e, r, FACTORY ".subject",
 					 "%.40s: %.80s", se.name, se.reason);
 	return r;
-}
-
-/* Unicode characters of valid UTF-8 s. */
-static size_t
-chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
 }
 
 static int
@@ -355,6 +336,7 @@ name_resolve(struct creating *cr, struct jsonval_error *e)
 	const char *sent = jsonval_get_string(cr->body, "name");
 	const struct devtype *dt = cr->dt;
 	char hex[2 * DEVICE_FP_LEN + 1];
+	const char *why;
 	int r;
 
 	if (cr->fc.ext_der != NULL) {
@@ -380,13 +362,9 @@ name_resolve(struct creating *cr, struct jsonval_error *e)
 		return jsonval_error_set(e, EST_E_UNPROCESSABLE, "name",
 					 "required");
 	}
-	if (chars(sent) > DEVICE_NAME_MAX || jsonval_check_name(sent) != 0)
-		return jsonval_error_set(e, EST_E_UNPROCESSABLE, "name",
-					 "not a device name");
-	/* The device ID is the user-id of HTTP Basic (RFC 7617). */
-	if (dt->device_password_enabled && strchr(sent, ':') != NULL)
-		return jsonval_error_set(e, EST_E_UNPROCESSABLE, "name",
-					 "a device ID cannot contain ':'");
+	if ((why = device_name_problem(dt, sent)) != NULL)
+		return jsonval_error_set(e, EST_E_UNPROCESSABLE, "name", "%s",
+					 why);
 	if ((cr->name = strdup(sent)) == NULL)
 		return EST_E_NOMEM;
 	return 0;
@@ -648,10 +626,4 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-AUTH_ROUTE(r_create, h_create)
-
-int
-api_device_r_create(struct hctx *c, const struct request *req, struct resp *rs)
-{
-	return r_create(c, req, rs);
-}
+AUTH_ROUTE_PUBLIC(api_device_r_create, h_create)

@@ -308,11 +308,4 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-AUTH_ROUTE(r_credentials, h_credentials)
-
-int
-api_device_r_credentials(struct hctx *c, const struct request *req,
-			 struct resp *rs)
-{
-	return r_credentials(c, req, rs);
-}
+AUTH_ROUTE_PUBLIC(api_device_r_credentials, h_credentials)

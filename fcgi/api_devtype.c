@@ -85,9 +85,14 @@ dt_place(const struct devtype *dt, struct devtype_place *pl)
 	return 0;
 }
 
+/* The row hooks of dt_ops: a row is a struct devtype. */
+REST_ROW_GET(dt_get, struct devtype, db_devtype_get)
+
 static int
-dt_object(const struct devtype *dt, struct perm_object *o)
+dt_object(const void *row, struct perm_object *o)
 {
+	const struct devtype *dt = row;
+
 	memset(o, 0, sizeof(*o));
 	if (perm_scope_from_name(dt->scope, &o->scope) != 0)
 		return EST_E_INTERNAL;
@@ -97,103 +102,57 @@ dt_object(const struct devtype *dt, struct perm_object *o)
 }
 
 static int
+dt_etag(const void *row, char etag[REST_ETAG_MAX])
+{
+	const struct devtype *dt = row;
+
+	return rest_etag(perm_entity_name(PERM_ENT_DEVICE_TYPE), dt->id,
+			 dt->updated_at, etag);
+}
+
+static void
+dt_free(void *row)
+{
+	devtype_free(row);
+}
+
+static int
+dt_row_what(struct rest_what *w, const char *action, const void *row)
+{
+	dt_what(w, action, row);
+	return 0;
+}
+
+static int
+dt_json(const void *row, struct json_object **out)
+{
+	return devtype_json(row, 1, out);
+}
+
+static int
+dt_active(const void *row)
+{
+	return ((const struct devtype *)row)->active;
+}
+
+static const struct rest_entity_ops dt_ops;
+
+static int
 same_place(const struct devtype_place *a, const struct devtype_place *b)
 {
 	return a->scope == b->scope && a->tenant_id == b->tenant_id &&
 	       a->org_id == b->org_id;
 }
 
-static int
-dt_etag(const struct devtype *dt, char etag[REST_ETAG_MAX])
-{
-	return rest_etag(perm_entity_name(PERM_ENT_DEVICE_TYPE), dt->id,
-			 dt->updated_at, etag);
-}
-
-/* Answers status (200 or 201) with device type id as it is now. */
-static int
-dt_send(struct db *db, int64_t id, int status, struct resp *rs)
-{
-	struct devtype *dt = NULL;
-	struct json_object *o = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
-
-	if ((r = db_devtype_get(db, id, 0, &dt)) != 0 ||
-	    (r = devtype_json(dt, 1, &o)) != 0 || (r = dt_etag(dt, etag)) != 0)
-		goto out;
-	if (status == 201)
-		r = rest_created(rs, API_DEVTYPE_BASE, id, o, etag);
-	else
-		r = rest_send(rs, status, o, etag);
-out:
-	json_object_put(o);
-	devtype_free(dt);
-	return r;
-}
-
 /*
  * Reads device type id and asks whether p may act on it: 404 for one that
- * does not exist or that p may not know of.  *out (may be NULL) receives
- * the device type.
+ * does not exist or that p may not know of.  *out receives the device
+ * type.
  */
-static int
-dt_load(struct db *db, const struct principal *p, const struct request *req,
-	int64_t id, enum perm_action act, const char *action,
-	struct devtype **out, struct jsonval_error *e)
-{
-	struct devtype *dt = NULL;
-	struct perm_object o;
-	struct rest_what w;
-	int r;
-
-	if ((r = db_devtype_get(db, id, 0, &dt)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	dt_what(&w, action, dt);
-	if ((r = dt_object(dt, &o)) != 0 ||
-	    (r = rest_perm(db, p, req, act, &o, &w, e)) != 0) {
-		devtype_free(dt);
-		return r;
-	}
-	if (out != NULL)
-		*out = dt;
-	else
-		devtype_free(dt);
-	return 0;
-}
-
-static int
-dt_access(struct db *db, const struct principal *p, const struct request *req,
-	  int64_t id, enum perm_action act, const char *action,
-	  struct jsonval_error *e)
-{
-	return dt_load(db, p, req, id, act, action, NULL, e);
-}
+REST_ROW_LOAD(static, dt_load, struct devtype, dt_ops)
 
 /* The device type locked for a change, with If-Match checked. */
-static int
-dt_lock(struct db *db, const struct request *req, int64_t id, int need_match,
-	struct devtype **out, struct jsonval_error *e)
-{
-	struct devtype *dt = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
-
-	if ((r = db_devtype_get(db, id, 1, &dt)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	if ((r = dt_etag(dt, etag)) != 0 ||
-	    ((need_match || req->if_match != NULL) &&
-	     (r = rest_if_match(req, etag, e)) != 0)) {
-		devtype_free(dt);
-		return r;
-	}
-	*out = dt;
-	return 0;
-}
+REST_ROW_LOCK(static, dt_lock, struct devtype, dt_ops)
 
 /* ------------------------------------------------------------------ */
 /* List, read */
@@ -208,46 +167,27 @@ h_list(struct hctx *c, const struct request *req, const struct principal *p,
 	struct rest_page pg = {0};
 	struct json_object *item;
 	struct perm_filter pf;
-	struct perm_actor a;
 	struct rest_query q;
-	struct rest_what w;
 	struct db *db;
 	size_t n = 0, i;
-	int64_t v;
 	int r;
 
-	dt_what(&w, "list", NULL);
-	if ((r = rest_query_parse(req, list_query, NELEM(list_query), &q,
-				  &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
-		goto out;
-	if (auth_actor(p, &a) != 0 ||
-	    perm_list_filter(&a, PERM_ENT_DEVICE_TYPE, &pf) != 0 ||
-	    pf.kind == PERM_FILTER_NONE) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
 	memset(&f, 0, sizeof(f));
+	if ((r = rest_list_begin(c, req, p, PERM_ENT_DEVICE_TYPE, list_query,
+				 NELEM(list_query), &q, &db, &pf, &e)) != 0 ||
+	    (r = rest_list_scope(&pf, &f.scope_tenant, &f.scope_org)) != 0)
+		goto out;
 	f.scope_shared = pf.shared;
-	if (pf.kind != PERM_FILTER_ALL)
-		f.scope_tenant = pf.tenant_id;
-	if (pf.kind == PERM_FILTER_ORG)
-		f.scope_org = pf.org_id;
 	f.name = rest_q_str(&q, "name");
 	f.name_contains = rest_q_str(&q, "name_contains");
 	f.scope = rest_q_str(&q, "scope");
 	f.factory_source = rest_q_str(&q, "factory_source");
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	if (rest_q_int(&q, "template_id", &v) == 0)
-		f.template_id = v;
-	if (rest_q_int(&q, "external_ca_id", &v) == 0)
-		f.external_ca_id = v;
-	f.active = rest_q_int(&q, "active", &v) == 0 ? (int)v : -1;
-	f.dar = rest_q_int(&q, "dar", &v) == 0 ? (int)v : -1;
+	f.tenant_id = rest_q_int_or(&q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(&q, "org_id", 0);
+	f.template_id = rest_q_int_or(&q, "template_id", 0);
+	f.external_ca_id = rest_q_int_or(&q, "external_ca_id", 0);
+	f.active = (int)rest_q_int_or(&q, "active", -1);
+	f.dar = (int)rest_q_int_or(&q, "dar", -1);
 	if ((r = db_devtype_list(db, &f, q.after_id, rest_page_fetch(&q), &list,
 				 &n)) != 0 ||
 	    (r = rest_page_init(&pg, &q)) != 0)
@@ -361,7 +301,7 @@ h_create(struct hctx *c, const struct request *req, const struct principal *p,
 	r = insert_tx(db, p, req, dt, &pl, 0, &id, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
-	r = dt_send(db, id, 201, rs);
+	r = rest_send_row(db, &dt_ops, id, 201, rs);
 out:
 	devtype_free(dt);
 	json_object_put(body);
@@ -412,7 +352,7 @@ h_clone(struct hctx *c, const struct request *req, const struct principal *p,
 	r = insert_tx(db, p, req, dt, &pl, src, &id, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
-	r = dt_send(db, id, 201, rs);
+	r = rest_send_row(db, &dt_ops, id, 201, rs);
 out:
 	free(name);
 	devtype_free(dt);
@@ -574,7 +514,7 @@ h_update(struct hctx *c, const struct request *req, const struct principal *p,
 	r = update_tx(db, p, req, id, body, &pl, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
-	r = dt_send(db, id, 200, rs);
+	r = rest_send_row(db, &dt_ops, id, 200, rs);
 out:
 	devtype_free(cur);
 	json_object_put(body);
@@ -584,120 +524,56 @@ out:
 /* ------------------------------------------------------------------ */
 /* Delete, activate, deactivate */
 
+/* Only an inactive device type that nothing uses is deleted. */
 static int
-dt_delete_tx(struct db *db, const struct principal *p,
-	     const struct request *req, int64_t id, struct jsonval_error *e)
+dt_may_delete(struct db *db, const void *row, struct jsonval_error *e)
 {
-	struct devtype *old = NULL;
+	const struct devtype *old = row;
 	int64_t devices = 0, servers = 0;
-	struct rest_diff d;
-	struct rest_what w;
 	int r;
 
-	rest_diff_delete(&d);
-	if ((r = dt_lock(db, req, id, 1, &old, e)) != 0)
+	if (old->active)
+		return jsonval_error_set(e, EST_E_CONFLICT, "active",
+					 "only an inactive device type is "
+					 "deleted");
+	if ((r = db_devtype_usage(db, old->id, &devices, &servers)) != 0)
 		return r;
-	if (old->active) {
-		r = jsonval_error_set(e, EST_E_CONFLICT, "active",
-				      "only an inactive device type is "
-				      "deleted");
-		goto out;
-	}
-	if ((r = db_devtype_usage(db, id, &devices, &servers)) != 0)
-		goto out;
-	if (devices > 0 || servers > 0) {
-		r = jsonval_error_set(e, EST_E_CONFLICT, NULL,
-				      "devices or EST servers use it");
-		goto out;
-	}
-	/* The foreign keys refuse while anything still refers to it. */
-	if ((r = db_devtype_delete(db, id)) == EST_E_CONFLICT) {
-		r = rest_fail(e, r, NULL);
-		goto out;
-	}
-	dt_what(&w, "delete", old);
-	if (r != 0 || (r = devtype_diff(&d, old, NULL)) != 0 ||
-	    (r = rest_diff_bool(&d, "active", 0, 0)) != 0)
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	devtype_free(old);
-	return r;
+	if (devices > 0 || servers > 0)
+		return jsonval_error_set(e, EST_E_CONFLICT, NULL,
+					 "devices or EST servers use it");
+	return 0;
 }
 
 static int
-dt_state_tx(struct db *db, const struct principal *p, const struct request *req,
-	    int64_t id, int active, struct jsonval_error *e)
+dt_delete_diff(struct rest_diff *d, const void *row)
 {
-	struct devtype *old = NULL;
-	struct rest_diff d;
-	struct rest_what w;
 	int r;
 
-	rest_diff_init(&d);
-	if ((r = dt_lock(db, req, id, 0, &old, e)) != 0)
+	if ((r = devtype_diff(d, row, NULL)) != 0)
 		return r;
-	/* Setting the state it already has changes nothing. */
-	if (old->active == active)
-		goto out;
-	dt_what(&w, active ? "activate" : "deactivate", old);
-	if ((r = db_devtype_set_active(db, id, active)) != 0 ||
-	    (r = rest_diff_bool(&d, "active", old->active, active)) != 0)
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	devtype_free(old);
-	return r;
+	return rest_diff_bool(d, "active", 0, 0);
 }
 
 static const struct rest_entity_ops dt_ops = {
-	.access = dt_access,
-	.delete_tx = dt_delete_tx,
-	.state_tx = dt_state_tx,
-	.send = dt_send,
+	.get = dt_get,
+	.etag = dt_etag,
+	.free = dt_free,
+	.what = dt_row_what,
+	.object = dt_object,
+	.json = dt_json,
+	.base = API_DEVTYPE_BASE,
+	.active = dt_active,
+	.set_active = db_devtype_set_active,
+	.may_delete = dt_may_delete,
+	.remove = db_devtype_delete,
+	.delete_diff = dt_delete_diff,
 };
 
-static int
-h_get(struct hctx *c, const struct request *req, const struct principal *p,
-      struct resp *rs)
-{
-	return rest_get(c, req, p, rs, &dt_ops);
-}
-
-static int
-h_delete(struct hctx *c, const struct request *req, const struct principal *p,
-	 struct resp *rs)
-{
-	return rest_delete(c, req, p, rs, &dt_ops);
-}
-
-static int
-h_activate(struct hctx *c, const struct request *req, const struct principal *p,
-	   struct resp *rs)
-{
-	return rest_set_active(c, req, p, rs, &dt_ops, 1);
-}
-
-static int
-h_deactivate(struct hctx *c, const struct request *req,
-	     const struct principal *p, struct resp *rs)
-{
-	return rest_set_active(c, req, p, rs, &dt_ops, 0);
-}
-
-#define DT_ROUTE(name, fn)                                                     \
-	int name(struct hctx *c, const struct request *req, struct resp *rs)   \
-	{                                                                      \
-		return auth_require(c, req, rs, (fn));                         \
-	}
-
-DT_ROUTE(api_devtype_r_list, h_list)
-DT_ROUTE(api_devtype_r_create, h_create)
-DT_ROUTE(api_devtype_r_get, h_get)
-DT_ROUTE(api_devtype_r_update, h_update)
-DT_ROUTE(api_devtype_r_delete, h_delete)
-DT_ROUTE(api_devtype_r_activate, h_activate)
-DT_ROUTE(api_devtype_r_deactivate, h_deactivate)
-DT_ROUTE(api_devtype_r_clone, h_clone)
+AUTH_ROUTE_PUBLIC(api_devtype_r_list, h_list)
+AUTH_ROUTE_PUBLIC(api_devtype_r_create, h_create)
+REST_ROUTE_GET(api_devtype_r_get, dt_ops)
+AUTH_ROUTE_PUBLIC(api_devtype_r_update, h_update)
+REST_ROUTE_DELETE(api_devtype_r_delete, dt_ops)
+REST_ROUTE_ACTIVATE(api_devtype_r_activate, dt_ops)
+REST_ROUTE_DEACTIVATE(api_devtype_r_deactivate, dt_ops)
+AUTH_ROUTE_PUBLIC(api_devtype_r_clone, h_clone)

@@ -313,35 +313,18 @@ ext_diff(struct rest_diff *d, const struct ext *old, const struct ext *new_)
 	return rest_diff_bool(d, "active", old->active, new_->active);
 }
 
-static int
-ext_etag(const struct db_result *res, char etag[REST_ETAG_MAX])
-{
-	return rest_etag(EXT_ENTITY, db_result_i64(res, 0, DB_CUSTEXT_ID),
-			 db_result_str(res, 0, DB_CUSTEXT_UPDATED_AT, NULL),
-			 etag);
-}
+/* The row hooks of ext_ops: a row is a struct db_result. */
+REST_ROW_GET(ext_get, struct db_result, db_custext_get)
 
-static int
-ext_send(struct db *db, int64_t id, int status, struct resp *rs)
-{
-	struct db_result *res = NULL;
-	struct json_object *o = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
+static const struct rest_result ext_res = {
+	.entity = EXT_ENTITY,
+	.id = DB_CUSTEXT_ID,
+	.updated_at = DB_CUSTEXT_UPDATED_AT,
+	.cols = ext_cols,
+	.ncols = NELEM(ext_cols),
+};
 
-	if ((r = db_custext_get(db, id, 0, &res)) != 0 ||
-	    (r = rest_row_json(res, 0, ext_cols, NELEM(ext_cols), &o)) != 0 ||
-	    (r = ext_etag(res, etag)) != 0)
-		goto out;
-	if (status == 201)
-		r = rest_created(rs, EXT_BASE, id, o, etag);
-	else
-		r = rest_send(rs, status, o, etag);
-out:
-	json_object_put(o);
-	db_result_free(res);
-	return r;
-}
+static const struct rest_entity_ops ext_ops;
 
 /*
  * Reads extension id and asks whether p may act on it (404 for one that
@@ -393,86 +376,48 @@ static int
 ext_lock(struct db *db, const struct request *req, int64_t id, int need_match,
 	 struct ext *out, struct jsonval_error *e)
 {
-	struct db_result *res = NULL;
-	char etag[REST_ETAG_MAX];
+	void *res = NULL;
 	int r;
 
-	if ((r = db_custext_get(db, id, 1, &res)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
+	if ((r = rest_lock_row(db, req, &ext_ops, id, need_match, &res, e)) !=
+	    0)
 		return r;
-	if ((r = ext_etag(res, etag)) == 0 &&
-	    (need_match || req->if_match != NULL))
-		r = rest_if_match(req, etag, e);
-	if (r == 0)
-		r = ext_from_row(res, out);
+	r = ext_from_row(res, out);
 	db_result_free(res);
 	return r;
 }
 
+/* The extensions of page q that pf lets the caller see. */
 static int
-h_ext_list(struct hctx *c, const struct request *req, const struct principal *p,
-	   struct resp *rs)
+ext_fetch(struct db *db, const struct rest_query *q,
+	  const struct perm_filter *pf, struct db_result **res)
 {
 	struct db_custext_filter f = {0};
-	struct jsonval_error e = {0};
-	struct rest_page pg = {0};
-	struct db_result *res = NULL;
-	struct json_object *item;
-	struct perm_filter pf;
-	struct perm_actor a;
-	struct rest_query q;
-	struct rest_what w;
-	struct db *db;
-	int64_t v;
-	size_t i;
 	int r;
 
-	ext_what(&w, "list", 0, NULL, NULL);
-	if ((r = rest_query_parse(req, ext_query, NELEM(ext_query), &q, &e)) !=
-		    0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
-		goto out;
-	if (auth_actor(p, &a) != 0 ||
-	    perm_list_filter(&a, PERM_ENT_CUSTOM_EXTENSION, &pf) != 0 ||
-	    pf.kind == PERM_FILTER_NONE) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
-	if (pf.kind != PERM_FILTER_ALL) {
-		f.scope_tenant = pf.tenant_id;
-		f.scope_shared = pf.shared;
-	}
-	if (pf.kind == PERM_FILTER_ORG)
-		f.scope_org = pf.org_id;
-	f.name = rest_q_str(&q, "name");
-	f.name_contains = rest_q_str(&q, "name_contains");
-	f.oid = rest_q_str(&q, "oid");
-	f.scope = rest_q_str(&q, "scope");
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	f.active = rest_q_int(&q, "active", &v) == 0 ? (int)v : -1;
-	if ((r = db_custext_list(db, &f, q.after_id, rest_page_fetch(&q),
-				 &res)) != 0 ||
-	    (r = rest_page_init(&pg, &q)) != 0)
-		goto out;
-	for (i = 0; i < db_result_rows(res); i++) {
-		if ((r = rest_row_json(res, i, ext_cols, NELEM(ext_cols),
-				       &item)) != 0 ||
-		    (r = rest_page_add(&pg,
-				       db_result_i64(res, i, DB_CUSTEXT_ID),
-				       item)) != 0)
-			goto out;
-	}
-	r = rest_page_send(&pg, rs);
-out:
-	rest_page_clear(&pg);
-	db_result_free(res);
-	return rest_answer(rs, r, &e);
+	if ((r = rest_list_scope(pf, &f.scope_tenant, &f.scope_org)) != 0)
+		return r;
+	if (pf->kind != PERM_FILTER_ALL)
+		f.scope_shared = pf->shared;
+	f.name = rest_q_str(q, "name");
+	f.name_contains = rest_q_str(q, "name_contains");
+	f.oid = rest_q_str(q, "oid");
+	f.scope = rest_q_str(q, "scope");
+	f.tenant_id = rest_q_int_or(q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(q, "org_id", 0);
+	f.active = (int)rest_q_int_or(q, "active", -1);
+	return db_custext_list(db, &f, q->after_id, rest_page_fetch(q), res);
 }
+
+static const struct rest_list_def ext_list = {
+	.entity = PERM_ENT_CUSTOM_EXTENSION,
+	.query = ext_query,
+	.nquery = NELEM(ext_query),
+	.fetch = ext_fetch,
+	.id_col = DB_CUSTEXT_ID,
+	.cols = ext_cols,
+	.ncols = NELEM(ext_cols),
+};
 
 static int
 ext_create_tx(struct db *db, const struct principal *p,
@@ -554,7 +499,7 @@ h_ext_create(struct hctx *c, const struct request *req,
 	r = ext_create_tx(db, p, req, &x, &id, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
-	r = ext_send(db, id, 201, rs);
+	r = rest_send_row(db, &ext_ops, id, 201, rs);
 out:
 	ext_clear(&x);
 	json_object_put(body);
@@ -645,7 +590,7 @@ h_ext_update(struct hctx *c, const struct request *req,
 	r = ext_update_tx(db, p, req, id, body, &cur.scope, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
-	r = ext_send(db, id, 200, rs);
+	r = rest_send_row(db, &ext_ops, id, 200, rs);
 out:
 	ext_clear(&cur);
 	json_object_put(body);
@@ -718,41 +663,15 @@ static const struct rest_entity_ops ext_ops = {
 	.access = ext_access,
 	.delete_tx = ext_delete_tx,
 	.state_tx = ext_state_tx,
-	.send = ext_send,
+	.get = ext_get,
+	.base = EXT_BASE,
+	.res = &ext_res,
 };
 
-static int
-h_ext_get(struct hctx *c, const struct request *req, const struct principal *p,
-	  struct resp *rs)
-{
-	return rest_get(c, req, p, rs, &ext_ops);
-}
-
-static int
-h_ext_delete(struct hctx *c, const struct request *req,
-	     const struct principal *p, struct resp *rs)
-{
-	return rest_delete(c, req, p, rs, &ext_ops);
-}
-
-static int
-h_ext_activate(struct hctx *c, const struct request *req,
-	       const struct principal *p, struct resp *rs)
-{
-	return rest_set_active(c, req, p, rs, &ext_ops, 1);
-}
-
-static int
-h_ext_deactivate(struct hctx *c, const struct request *req,
-		 const struct principal *p, struct resp *rs)
-{
-	return rest_set_active(c, req, p, rs, &ext_ops, 0);
-}
-
-API_PKI_ROUTE(api_ext_list, h_ext_list)
-API_PKI_ROUTE(api_ext_create, h_ext_create)
-API_PKI_ROUTE(api_ext_get, h_ext_get)
-API_PKI_ROUTE(api_ext_update, h_ext_update)
-API_PKI_ROUTE(api_ext_delete, h_ext_delete)
-API_PKI_ROUTE(api_ext_activate, h_ext_activate)
-API_PKI_ROUTE(api_ext_deactivate, h_ext_deactivate)
+REST_ROUTE_LIST(api_ext_list, ext_list)
+AUTH_ROUTE_PUBLIC(api_ext_create, h_ext_create)
+REST_ROUTE_GET(api_ext_get, ext_ops)
+AUTH_ROUTE_PUBLIC(api_ext_update, h_ext_update)
+REST_ROUTE_DELETE(api_ext_delete, ext_ops)
+REST_ROUTE_ACTIVATE(api_ext_activate, ext_ops)
+REST_ROUTE_DEACTIVATE(api_ext_deactivate, ext_ops)

@@ -166,31 +166,7 @@ extca_object(struct perm_object *o, int64_t tenant_id, int64_t org_id)
 	o->scope = org_id > 0 ? PERM_SCOPE_ORG : PERM_SCOPE_TENANT;
 }
 
-int
-api_extca_load(struct db *db, const struct principal *p,
-	       const struct request *req, int64_t id, enum perm_action act,
-	       const char *action, struct db_result **out,
-	       struct jsonval_error *e)
-{
-	struct db_result *res = NULL;
-	struct perm_object o;
-	struct rest_what w;
-	int r;
-
-	if ((r = db_extca_get(db, id, 0, &res)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	extca_object(&o, db_result_i64(res, 0, DB_EXTCA_TENANT_ID),
-		     db_result_i64(res, 0, DB_EXTCA_ORG_ID));
-	api_extca_what(&w, action, res);
-	if ((r = rest_perm(db, p, req, act, &o, &w, e)) != 0 || out == NULL) {
-		db_result_free(res);
-		return r;
-	}
-	*out = res;
-	return 0;
-}
+REST_ROW_LOAD(, api_extca_load, struct db_result, api_extca_rows)
 
 int
 api_extca_access(struct db *db, const struct principal *p,
@@ -200,35 +176,7 @@ api_extca_access(struct db *db, const struct principal *p,
 	return api_extca_load(db, p, req, id, act, action, NULL, e);
 }
 
-static int
-extca_etag(const struct db_result *res, char etag[REST_ETAG_MAX])
-{
-	return rest_etag("external_ca", db_result_i64(res, 0, DB_EXTCA_ID),
-			 db_result_str(res, 0, DB_EXTCA_UPDATED_AT, NULL),
-			 etag);
-}
-
-int
-api_extca_lock(struct db *db, const struct request *req, int64_t id,
-	       int need_match, struct db_result **out, struct jsonval_error *e)
-{
-	struct db_result *res = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
-
-	if ((r = db_extca_get(db, id, 1, &res)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	if ((r = extca_etag(res, etag)) != 0 ||
-	    ((need_match || req->if_match != NULL) &&
-	     (r = rest_if_match(req, etag, e)) != 0)) {
-		db_result_free(res);
-		return r;
-	}
-	*out = res;
-	return 0;
-}
+REST_ROW_LOCK(, api_extca_lock, struct db_result, api_extca_rows)
 
 /* Row i of res as the API shows it in lists. */
 static int
@@ -282,94 +230,103 @@ out:
 	return r == EST_E_BADASN1 ? EST_E_INTERNAL : r;
 }
 
+/* The row hooks of api_extca_rows: a row is a struct db_result. */
+REST_ROW_GET(extca_get, struct db_result, db_extca_get)
+
+static int
+extca_row_what(struct rest_what *w, const char *action, const void *res)
+{
+	api_extca_what(w, action, res);
+	return 0;
+}
+
+static int
+extca_row_object(const void *res, struct perm_object *o)
+{
+	extca_object(o, db_result_i64(res, 0, DB_EXTCA_TENANT_ID),
+		     db_result_i64(res, 0, DB_EXTCA_ORG_ID));
+	return 0;
+}
+
+static int
+extca_row_json(const void *res, struct json_object **out)
+{
+	struct json_object *o = NULL;
+	int r;
+
+	if ((r = extca_json(res, 0, &o)) != 0)
+		return r;
+	if ((r = extca_details(o, res)) != 0) {
+		json_object_put(o);
+		return r;
+	}
+	*out = o;
+	return 0;
+}
+
+static const struct rest_result extca_res = {
+	.entity = "external_ca",
+	.id = DB_EXTCA_ID,
+	.updated_at = DB_EXTCA_UPDATED_AT,
+	.active = DB_EXTCA_ACTIVE,
+	.name = DB_EXTCA_NAME,
+	.description = DB_EXTCA_DESCRIPTION,
+};
+
+const struct rest_entity_ops api_extca_rows = {
+	.get = extca_get,
+	.what = extca_row_what,
+	.object = extca_row_object,
+	.json = extca_row_json,
+	.base = API_EXTCA_BASE,
+	.set_active = db_extca_set_active,
+	.res = &extca_res,
+	.update_fields = update_fields,
+	.update_nfields = NELEM(update_fields),
+	.rename = db_extca_update,
+	.name_taken = "an external CA has this name",
+};
+
 int
 api_extca_send(struct db *db, int64_t id, int status, struct resp *rs)
 {
-	struct db_result *res = NULL;
-	struct json_object *o = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
-
-	if ((r = db_extca_get(db, id, 0, &res)) != 0 ||
-	    (r = extca_json(res, 0, &o)) != 0 ||
-	    (r = extca_details(o, res)) != 0 ||
-	    (r = extca_etag(res, etag)) != 0)
-		goto out;
-	if (status == 201)
-		r = rest_created(rs, API_EXTCA_BASE, id, o, etag);
-	else
-		r = rest_send(rs, status, o, etag);
-out:
-	json_object_put(o);
-	db_result_free(res);
-	return r;
+	return rest_send_row(db, &api_extca_rows, id, status, rs);
 }
 
 /* ----- list ----- */
 
+/* The external CAs of page q that pf lets the caller see. */
 static int
-h_list(struct hctx *c, const struct request *req, const struct principal *p,
-       struct resp *rs)
+extca_fetch(struct db *db, const struct rest_query *q,
+	    const struct perm_filter *pf, struct db_result **res)
 {
-	struct jsonval_error e = {0};
 	struct db_extca_filter f;
-	struct rest_page pg = {0};
-	struct db_result *res = NULL;
-	struct json_object *item;
-	struct perm_filter pf;
-	struct perm_actor a;
-	struct rest_query q;
-	struct rest_what w;
-	struct db *db;
-	int64_t v;
-	size_t i;
 	int r;
 
 	memset(&f, 0, sizeof(f));
-	extca_what(&w, "list", 0, NULL, 0, 0);
-	if ((r = rest_query_parse(req, extca_query, NELEM(extca_query), &q,
-				  &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
-		goto out;
-	if (auth_actor(p, &a) != 0 ||
-	    perm_list_filter(&a, PERM_ENT_EXTERNAL_CA, &pf) != 0 ||
-	    pf.kind == PERM_FILTER_NONE) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
-	if (pf.kind != PERM_FILTER_ALL)
-		f.scope_tenant = pf.tenant_id;
-	if (pf.kind == PERM_FILTER_ORG) {
-		f.scope_org = pf.org_id;
-		f.scope_shared = pf.shared;
-	}
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	f.scope = rest_q_str(&q, "scope");
-	f.name = rest_q_str(&q, "name");
-	f.name_prefix = rest_q_str(&q, "name_prefix");
-	f.name_contains = rest_q_str(&q, "name_contains");
-	f.status = rest_q_str(&q, "status");
-	f.active = rest_q_int(&q, "active", &v) == 0 ? (int)v : -1;
-	if ((r = db_extca_list(db, &f, q.after_id, rest_page_fetch(&q),
-			       &res)) != 0 ||
-	    (r = rest_page_init(&pg, &q)) != 0)
-		goto out;
-	for (i = 0; i < db_result_rows(res); i++) {
-		if ((r = extca_json(res, i, &item)) != 0 ||
-		    (r = rest_page_add(&pg, db_result_i64(res, i, DB_EXTCA_ID),
-				       item)) != 0)
-			goto out;
-	}
-	r = rest_page_send(&pg, rs);
-out:
-	rest_page_clear(&pg);
-	db_result_free(res);
-	return rest_answer(rs, r, &e);
+	if ((r = rest_list_scope(pf, &f.scope_tenant, &f.scope_org)) != 0)
+		return r;
+	if (pf->kind == PERM_FILTER_ORG)
+		f.scope_shared = pf->shared;
+	f.tenant_id = rest_q_int_or(q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(q, "org_id", 0);
+	f.scope = rest_q_str(q, "scope");
+	f.name = rest_q_str(q, "name");
+	f.name_prefix = rest_q_str(q, "name_prefix");
+	f.name_contains = rest_q_str(q, "name_contains");
+	f.status = rest_q_str(q, "status");
+	f.active = (int)rest_q_int_or(q, "active", -1);
+	return db_extca_list(db, &f, q->after_id, rest_page_fetch(q), res);
 }
+
+static const struct rest_list_def extca_list = {
+	.entity = PERM_ENT_EXTERNAL_CA,
+	.query = extca_query,
+	.nquery = NELEM(extca_query),
+	.fetch = extca_fetch,
+	.id_col = DB_EXTCA_ID,
+	.json = extca_json,
+};
 
 /* ----- register ----- */
 
@@ -571,76 +528,6 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-/* ----- change ----- */
-
-static int
-update_tx(struct db *db, const struct principal *p, const struct request *req,
-	  int64_t id, struct json_object *body, struct jsonval_error *e)
-{
-	const char *name, *desc, *oname, *odesc;
-	struct db_result *res = NULL;
-	struct rest_diff d;
-	struct rest_what w;
-	int r;
-
-	rest_diff_init(&d);
-	if ((r = api_extca_lock(db, req, id, 1, &res, e)) != 0)
-		return r;
-	oname = db_result_str(res, 0, DB_EXTCA_NAME, NULL);
-	odesc = db_result_str(res, 0, DB_EXTCA_DESCRIPTION, NULL);
-	name = jsonval_presence(body, "name") == JV_PRESENT
-		       ? jsonval_get_string(body, "name")
-		       : oname;
-	desc = jsonval_presence(body, "description") == JV_ABSENT
-		       ? odesc
-		       : jsonval_get_string(body, "description");
-	if ((r = rest_diff_str(&d, "name", oname, name)) != 0 ||
-	    (r = rest_diff_str(&d, "description", odesc, desc)) != 0 ||
-	    rest_diff_empty(&d))
-		goto out;
-	if ((r = db_extca_update(db, id, name, desc)) == EST_E_EXISTS) {
-		r = jsonval_error_set(e, r, "name",
-				      "an external CA has this name");
-		goto out;
-	}
-	api_extca_what(&w, "update", res);
-	w.name = name;
-	if (r == 0)
-		r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	db_result_free(res);
-	return r;
-}
-
-static int
-h_update(struct hctx *c, const struct request *req, const struct principal *p,
-	 struct resp *rs)
-{
-	struct jsonval_error e = {0};
-	struct json_object *body = NULL;
-	struct db *db;
-	int64_t id;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = api_extca_access(db, p, req, id, PERM_ACT_UPDATE, "update",
-				  &e)) != 0 ||
-	    (r = rest_body(req, update_fields, NELEM(update_fields), &body,
-			   &e)) != 0 ||
-	    (r = db_begin(db)) != 0)
-		goto out;
-	r = update_tx(db, p, req, id, body, &e);
-	if ((r = rest_tx_end(db, r)) != 0)
-		goto out;
-	r = api_extca_send(db, id, 200, rs);
-out:
-	json_object_put(body);
-	return rest_answer(rs, r, &e);
-}
-
-API_EXTCA_ROUTE(api_extca_r_list, h_list)
-API_EXTCA_ROUTE(api_extca_r_create, h_create)
-API_EXTCA_ROUTE(api_extca_r_update, h_update)
+REST_ROUTE_LIST(api_extca_r_list, extca_list)
+AUTH_ROUTE_PUBLIC(api_extca_r_create, h_create)
+REST_ROUTE_UPDATE(api_extca_r_update, api_extca_rows)

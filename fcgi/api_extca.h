@@ -75,13 +75,6 @@ int api_extca_r_verify(struct hctx *c, const struct request *req,
 
 /* --- Shared by api_extca.c and api_extca_state.c --- */
 
-/* Defines a route handler that runs fn through auth_require(). */
-#define API_EXTCA_ROUTE(name, fn)                                              \
-	int name(struct hctx *c, const struct request *req, struct resp *rs)   \
-	{                                                                      \
-		return auth_require(c, req, rs, (fn));                         \
-	}
-
 /* What an audit row about row 0 of res (db/extca.h columns) names. */
 void api_extca_what(struct rest_what *w, const char *action,
 		    const struct db_result *res);
@@ -110,6 +103,12 @@ int api_extca_access(struct db *db, const struct principal *p,
 int api_extca_lock(struct db *db, const struct request *req, int64_t id,
 		   int need_match, struct db_result **out,
 		   struct jsonval_error *e);
+
+/*
+ * The row hooks of an external CA (struct rest_entity_ops; a row is a
+ * struct db_result): read, ETag, audit names, place, JSON, state.
+ */
+extern const struct rest_entity_ops api_extca_rows;
 
 /*
  * Answers status (200, or 201 with Location) with external CA id as it

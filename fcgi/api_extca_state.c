@@ -107,27 +107,7 @@ static int
 state_tx(struct db *db, const struct principal *p, const struct request *req,
 	 int64_t id, int active, struct jsonval_error *e)
 {
-	struct db_result *res = NULL;
-	struct rest_diff d;
-	struct rest_what w;
-	int r, old;
-
-	rest_diff_init(&d);
-	if ((r = api_extca_lock(db, req, id, 0, &res, e)) != 0)
-		return r;
-	old = db_result_i64(res, 0, DB_EXTCA_ACTIVE) != 0;
-	/* Setting the state it already has changes nothing. */
-	if (old == active)
-		goto out;
-	api_extca_what(&w, active ? "activate" : "deactivate", res);
-	if ((r = db_extca_set_active(db, id, active)) != 0 ||
-	    (r = rest_diff_bool(&d, "active", old, active)) != 0)
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	db_result_free(res);
-	return r;
+	return rest_state_tx(db, p, req, &api_extca_rows, id, active, e);
 }
 
 static const struct rest_entity_ops extca_ops = {
@@ -136,13 +116,6 @@ static const struct rest_entity_ops extca_ops = {
 	.state_tx = state_tx,
 	.send = api_extca_send,
 };
-
-static int
-h_get(struct hctx *c, const struct request *req, const struct principal *p,
-      struct resp *rs)
-{
-	return rest_get(c, req, p, rs, &extca_ops);
-}
 
 /*
  * The web server's client-CA file holds the verified, active external CAs
@@ -446,9 +419,9 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-API_EXTCA_ROUTE(api_extca_r_get, h_get)
-API_EXTCA_ROUTE(api_extca_r_delete, h_delete)
-API_EXTCA_ROUTE(api_extca_r_activate, h_activate)
-API_EXTCA_ROUTE(api_extca_r_deactivate, h_deactivate)
-API_EXTCA_ROUTE(api_extca_r_code, h_code)
-API_EXTCA_ROUTE(api_extca_r_verify, h_verify)
+REST_ROUTE_GET(api_extca_r_get, extca_ops)
+AUTH_ROUTE_PUBLIC(api_extca_r_delete, h_delete)
+AUTH_ROUTE_PUBLIC(api_extca_r_activate, h_activate)
+AUTH_ROUTE_PUBLIC(api_extca_r_deactivate, h_deactivate)
+AUTH_ROUTE_PUBLIC(api_extca_r_code, h_code)
+AUTH_ROUTE_PUBLIC(api_extca_r_verify, h_verify)

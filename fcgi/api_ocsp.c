@@ -374,27 +374,6 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-AUTH_ROUTE(r_get, h_get)
-AUTH_ROUTE(r_set, h_set)
-AUTH_ROUTE(r_delete, h_delete)
-
-int
-api_ocsp_responder_get(struct hctx *c, const struct request *req,
-		       struct resp *rs)
-{
-	return r_get(c, req, rs);
-}
-
-int
-api_ocsp_responder_set(struct hctx *c, const struct request *req,
-		       struct resp *rs)
-{
-	return r_set(c, req, rs);
-}
-
-int
-api_ocsp_responder_delete(struct hctx *c, const struct request *req,
-			  struct resp *rs)
-{
-	return r_delete(c, req, rs);
-}
+AUTH_ROUTE_PUBLIC(api_ocsp_responder_get, h_get)
+AUTH_ROUTE_PUBLIC(api_ocsp_responder_set, h_set)
+AUTH_ROUTE_PUBLIC(api_ocsp_responder_delete, h_delete)

@@ -22,17 +22,10 @@
 #include "route.h"
 
 /*
- * Defines route handler name, which authenticates the request and runs
- * the auth_fn fn (static in its file, so that no handler reaches the route
- * table without authentication).
+ * The route handlers (AUTH_ROUTE_PUBLIC, fcgi/auth.h); the auth_fn each
+ * runs is static in its file, so that no handler reaches the route table
+ * without authentication.
  */
-#define API_PKI_ROUTE(name, fn)                                                \
-	int name(struct hctx *c_, const struct request *req_,                  \
-		 struct resp *rs_)                                             \
-	{                                                                      \
-		return auth_require(c_, req_, rs_, (fn));                      \
-	}
-
 #define API_PKI_DECL(name)                                                     \
 	int name(struct hctx *c, const struct request *req, struct resp *rs)
 

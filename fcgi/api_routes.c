@@ -23,7 +23,9 @@
 #include "api_audit.h"
 #include "api_device.h"
 #include "api_devtype.h"
+#include "api_estsrv.h"
 #include "api_pki.h"
+#include "api_provision.h"
 #include "api_extca.h"
 #include "api_ocsp.h"
 #include "api_report.h"
@@ -148,9 +150,11 @@ AUTH_ROUTE(r_report_by_type, api_report_devices_by_type)
 AUTH_ROUTE(r_report_per_day, api_report_enrollments_per_day)
 
 /*
- * Only health and login are public.  Every other route's handler is an
- * auth_fn declared with AUTH_ROUTE (fcgi/auth.h), which authenticates the
- * request and checks its CSRF token before the handler runs.
+ * Only health, login and the reduced device API are public (the device
+ * API's credential is the TLS client certificate: fcgi/api_provision.h).
+ * Every other route's handler is an auth_fn declared with AUTH_ROUTE
+ * (fcgi/auth.h), which authenticates the request and checks its CSRF
+ * token before the handler runs.
  */
 const struct route api_routes[] = {
 	{REQ_M_GET, "/api/v1/health", h_health},
@@ -167,6 +171,8 @@ const struct route api_routes[] = {
 	API_DEVICE_ROUTES,
 	API_TEMPLATE_ROUTES,
 	API_EXTCA_ROUTES,
+	API_ESTSRV_ROUTES,
+	API_PROVISION_ROUTES,
 	{REQ_M_GET, "/api/v1/audit-logs", r_audit_list},
 	{REQ_M_GET, "/api/v1/audit-logs/export", r_audit_export},
 	{REQ_M_GET, "/api/v1/reports/certificates-by-status",

@@ -88,94 +88,71 @@ tmpl_what(struct rest_what *w, const char *action, int64_t id, const char *name,
 	}
 }
 
+/* The row hooks of tmpl_ops: a row is a struct tmpl. */
+REST_ROW_GET(tmpl_get, struct tmpl, db_template_get)
+
 static int
-tmpl_send(struct db *db, int64_t id, int status, struct resp *rs)
+tmpl_etag(const void *row, char etag[REST_ETAG_MAX])
 {
-	struct json_object *o = NULL;
-	struct tmpl *t = NULL;
-	char etag[REST_ETAG_MAX];
+	const struct tmpl *t = row;
+
+	return rest_etag(TMPL_ENTITY, t->id, t->updated_at, etag);
+}
+
+static void
+tmpl_row_free(void *row)
+{
+	tmpl_free(row);
+}
+
+static int
+tmpl_row_what(struct rest_what *w, const char *action, const void *row)
+{
+	const struct tmpl *t = row;
+	struct pki_scope s;
 	int r;
 
-	if ((r = db_template_get(db, id, 0, &t)) != 0 ||
-	    (r = tmpl_body_json(t, TMPL_JSON_FULL, &o)) != 0 ||
-	    (r = rest_etag(TMPL_ENTITY, id, t->updated_at, etag)) != 0)
-		goto out;
-	if (status == 201)
-		r = rest_created(rs, TMPL_BASE, id, o, etag);
-	else
-		r = rest_send(rs, status, o, etag);
-out:
-	json_object_put(o);
-	tmpl_free(t);
-	return r;
+	if ((r = tmpl_scope(t, &s)) != 0)
+		return r;
+	tmpl_what(w, action, t->id, t->name, &s);
+	return 0;
 }
+
+static int
+tmpl_object(const void *row, struct perm_object *o)
+{
+	struct pki_scope s;
+	int r;
+
+	if ((r = tmpl_scope(row, &s)) != 0)
+		return r;
+	pki_scope_object(&s, o);
+	return 0;
+}
+
+static int
+tmpl_json(const void *row, struct json_object **out)
+{
+	return tmpl_body_json(row, TMPL_JSON_FULL, out);
+}
+
+static int
+tmpl_active(const void *row)
+{
+	return ((const struct tmpl *)row)->active;
+}
+
+static const struct rest_entity_ops tmpl_ops;
 
 /*
  * Reads template id and asks whether p may act on it (404 for one that
  * does not exist or that p may not know of); *out, when not NULL, gets
  * the template.
  */
-static int
-tmpl_access_get(struct db *db, const struct principal *p,
-		const struct request *req, int64_t id, enum perm_action act,
-		const char *action, struct tmpl **out, struct jsonval_error *e)
-{
-	struct perm_object o;
-	struct tmpl *t = NULL;
-	struct pki_scope s;
-	struct rest_what w;
-	int r;
-
-	if ((r = db_template_get(db, id, 0, &t)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	if ((r = tmpl_scope(t, &s)) != 0)
-		goto out;
-	pki_scope_object(&s, &o);
-	tmpl_what(&w, action, id, t->name, &s);
-	if ((r = rest_perm(db, p, req, act, &o, &w, e)) != 0)
-		goto out;
-	if (out != NULL) {
-		*out = t;
-		t = NULL;
-	}
-out:
-	tmpl_free(t);
-	return r;
-}
-
-static int
-tmpl_access(struct db *db, const struct principal *p, const struct request *req,
-	    int64_t id, enum perm_action act, const char *action,
-	    struct jsonval_error *e)
-{
-	return tmpl_access_get(db, p, req, id, act, action, NULL, e);
-}
+REST_ROW_LOAD(static, tmpl_access_get, struct tmpl, tmpl_ops)
 
 /* Reads the template locked for a change and checks If-Match. */
-static int
-tmpl_lock(struct db *db, const struct request *req, int64_t id, int need_match,
-	  struct tmpl **out, struct jsonval_error *e)
-{
-	struct tmpl *t = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
-
-	if ((r = db_template_get(db, id, 1, &t)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	if ((r = rest_etag(TMPL_ENTITY, id, t->updated_at, etag)) == 0 &&
-	    (need_match || req->if_match != NULL))
-		r = rest_if_match(req, etag, e);
-	if (r != 0) {
-		tmpl_free(t);
-		return r;
-	}
-	*out = t;
-	return 0;
-}
+REST_ROW_LOCK(static, tmpl_lock, struct tmpl, tmpl_ops)
 
 /* ------------------------------------------------------------------ */
 /* What a template uses */
@@ -400,43 +377,25 @@ h_tmpl_list(struct hctx *c, const struct request *req,
 	struct json_object *item;
 	struct tmpl **list = NULL;
 	struct perm_filter pf;
-	struct perm_actor a;
 	struct rest_query q;
-	struct rest_what w;
 	struct db *db;
 	size_t i, n = 0;
-	int64_t v;
 	int r;
 
-	tmpl_what(&w, "list", 0, NULL, NULL);
-	if ((r = rest_query_parse(req, tmpl_query, NELEM(tmpl_query), &q,
-				  &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
+	if ((r = rest_list_begin(c, req, p, PERM_ENT_CERT_TEMPLATE, tmpl_query,
+				 NELEM(tmpl_query), &q, &db, &pf, &e)) != 0 ||
+	    (r = rest_list_scope(&pf, &f.scope_tenant, &f.scope_org)) != 0)
 		goto out;
-	if (auth_actor(p, &a) != 0 ||
-	    perm_list_filter(&a, PERM_ENT_CERT_TEMPLATE, &pf) != 0 ||
-	    pf.kind == PERM_FILTER_NONE) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
-	if (pf.kind != PERM_FILTER_ALL) {
-		f.scope_tenant = pf.tenant_id;
+	if (pf.kind != PERM_FILTER_ALL)
 		f.scope_shared = pf.shared;
-	}
-	if (pf.kind == PERM_FILTER_ORG)
-		f.scope_org = pf.org_id;
 	f.name = rest_q_str(&q, "name");
 	f.name_contains = rest_q_str(&q, "name_contains");
 	f.type = rest_q_str(&q, "type");
 	f.scope = rest_q_str(&q, "scope");
-	if (rest_q_int(&q, "ca_id", &v) == 0)
-		f.ca_id = v;
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	f.active = rest_q_int(&q, "active", &v) == 0 ? (int)v : -1;
+	f.ca_id = rest_q_int_or(&q, "ca_id", 0);
+	f.tenant_id = rest_q_int_or(&q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(&q, "org_id", 0);
+	f.active = (int)rest_q_int_or(&q, "active", -1);
 	if ((r = db_template_list(db, &f, q.after_id, rest_page_fetch(&q),
 				  &list, &n)) != 0 ||
 	    (r = rest_page_init(&pg, &q)) != 0)
@@ -538,7 +497,7 @@ h_tmpl_create(struct hctx *c, const struct request *req,
 	r = tmpl_create_tx(db, p, req, t, &s, &id, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
-	r = tmpl_send(db, id, 201, rs);
+	r = rest_send_row(db, &tmpl_ops, id, 201, rs);
 out:
 	tmpl_free(t);
 	json_object_put(body);
@@ -705,121 +664,62 @@ h_tmpl_update(struct hctx *c, const struct request *req,
 	r = tmpl_update_tx(db, p, req, id, body, &s, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
-	r = tmpl_send(db, id, 200, rs);
+	r = rest_send_row(db, &tmpl_ops, id, 200, rs);
 out:
 	tmpl_free(cur);
 	json_object_put(body);
 	return rest_answer(rs, r, &e);
 }
 
+/* Only an inactive template that nothing uses is deleted. */
 static int
-tmpl_delete_tx(struct db *db, const struct principal *p,
-	       const struct request *req, int64_t id, struct jsonval_error *e)
+tmpl_may_delete(struct db *db, const void *row, struct jsonval_error *e)
 {
-	struct tmpl *old = NULL;
+	const struct tmpl *old = row;
 	int64_t certs = 0, other = 0;
 	struct pki_scope s;
-	struct rest_diff d;
-	struct rest_what w;
 	int r;
 
-	rest_diff_delete(&d);
-	if ((r = tmpl_lock(db, req, id, 1, &old, e)) != 0 ||
-	    (r = tmpl_scope(old, &s)) != 0)
-		goto out;
-	if (old->active) {
-		r = jsonval_error_set(e, EST_E_CONFLICT, "active",
-				      "deactivate the template first");
-		goto out;
-	}
-	if ((r = db_template_usage(db, id, &certs, &other)) != 0)
-		goto out;
-	if (certs > 0 || other > 0) {
-		r = jsonval_error_set(e, EST_E_CONFLICT, "",
-				      "in use by %lld certificate(s) and %lld "
-				      "other object(s)",
-				      (long long)certs, (long long)other);
-		goto out;
-	}
-	if ((r = db_template_delete(db, id)) == EST_E_CONFLICT) {
-		r = rest_fail(e, r, NULL);
-		goto out;
-	}
-	tmpl_what(&w, "delete", id, old->name, &s);
-	if (r != 0 || (r = tmpl_diff(&d, old, NULL)) != 0)
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	tmpl_free(old);
-	return r;
+	if ((r = tmpl_scope(old, &s)) != 0)
+		return r;
+	if (old->active)
+		return jsonval_error_set(e, EST_E_CONFLICT, "active",
+					 "deactivate the template first");
+	if ((r = db_template_usage(db, old->id, &certs, &other)) != 0)
+		return r;
+	if (certs > 0 || other > 0)
+		return jsonval_error_set(e, EST_E_CONFLICT, "",
+					 "in use by %lld certificate(s) and "
+					 "%lld other object(s)",
+					 (long long)certs, (long long)other);
+	return 0;
 }
 
 static int
-tmpl_state_tx(struct db *db, const struct principal *p,
-	      const struct request *req, int64_t id, int active,
-	      struct jsonval_error *e)
+tmpl_delete_diff(struct rest_diff *d, const void *row)
 {
-	struct tmpl *old = NULL;
-	struct pki_scope s;
-	struct rest_diff d;
-	struct rest_what w;
-	int r;
-
-	rest_diff_init(&d);
-	if ((r = tmpl_lock(db, req, id, 0, &old, e)) != 0 ||
-	    (r = tmpl_scope(old, &s)) != 0 || old->active == active)
-		goto out;
-	tmpl_what(&w, active ? "activate" : "deactivate", id, old->name, &s);
-	if ((r = db_template_set_active(db, id, active)) != 0 ||
-	    (r = rest_diff_bool(&d, "active", old->active, active)) != 0)
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	tmpl_free(old);
-	return r;
+	return tmpl_diff(d, row, NULL);
 }
 
 static const struct rest_entity_ops tmpl_ops = {
-	.access = tmpl_access,
-	.delete_tx = tmpl_delete_tx,
-	.state_tx = tmpl_state_tx,
-	.send = tmpl_send,
+	.get = tmpl_get,
+	.etag = tmpl_etag,
+	.free = tmpl_row_free,
+	.what = tmpl_row_what,
+	.object = tmpl_object,
+	.json = tmpl_json,
+	.base = TMPL_BASE,
+	.active = tmpl_active,
+	.set_active = db_template_set_active,
+	.may_delete = tmpl_may_delete,
+	.remove = db_template_delete,
+	.delete_diff = tmpl_delete_diff,
 };
 
-static int
-h_tmpl_get(struct hctx *c, const struct request *req, const struct principal *p,
-	   struct resp *rs)
-{
-	return rest_get(c, req, p, rs, &tmpl_ops);
-}
-
-static int
-h_tmpl_delete(struct hctx *c, const struct request *req,
-	      const struct principal *p, struct resp *rs)
-{
-	return rest_delete(c, req, p, rs, &tmpl_ops);
-}
-
-static int
-h_tmpl_activate(struct hctx *c, const struct request *req,
-		const struct principal *p, struct resp *rs)
-{
-	return rest_set_active(c, req, p, rs, &tmpl_ops, 1);
-}
-
-static int
-h_tmpl_deactivate(struct hctx *c, const struct request *req,
-		  const struct principal *p, struct resp *rs)
-{
-	return rest_set_active(c, req, p, rs, &tmpl_ops, 0);
-}
-
-API_PKI_ROUTE(api_template_list, h_tmpl_list)
-API_PKI_ROUTE(api_template_create, h_tmpl_create)
-API_PKI_ROUTE(api_template_get, h_tmpl_get)
-API_PKI_ROUTE(api_template_update, h_tmpl_update)
-API_PKI_ROUTE(api_template_delete, h_tmpl_delete)
-API_PKI_ROUTE(api_template_activate, h_tmpl_activate)
-API_PKI_ROUTE(api_template_deactivate, h_tmpl_deactivate)
+AUTH_ROUTE_PUBLIC(api_template_list, h_tmpl_list)
+AUTH_ROUTE_PUBLIC(api_template_create, h_tmpl_create)
+REST_ROUTE_GET(api_template_get, tmpl_ops)
+AUTH_ROUTE_PUBLIC(api_template_update, h_tmpl_update)
+REST_ROUTE_DELETE(api_template_delete, tmpl_ops)
+REST_ROUTE_ACTIVATE(api_template_activate, tmpl_ops)
+REST_ROUTE_DEACTIVATE(api_template_deactivate, tmpl_ops)

@@ -125,64 +125,33 @@ static const struct rest_qfield user_query[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The users of page q that pf lets the caller see. */
 static int
-h_user_list(struct hctx *c, const struct request *req,
-	    const struct principal *p, struct resp *rs)
+user_fetch(struct db *db, const struct rest_query *q,
+	   const struct perm_filter *pf, struct db_result **res)
 {
-	struct jsonval_error e = {0};
 	struct db_user_filter f = {0};
-	struct rest_page pg = {0};
-	struct db_result *res = NULL;
-	struct json_object *item;
-	struct perm_filter pf;
-	struct perm_actor a;
-	struct rest_query q;
-	struct rest_what w;
-	struct db *db;
-	int64_t v;
-	size_t i;
 	int r;
 
-	user_what(&w, "list", 0, NULL, 0, 0);
-	if ((r = rest_query_parse(req, user_query, NELEM(user_query), &q,
-				  &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = rest_perm(db, p, req, PERM_ACT_LIST, NULL, &w, &e)) != 0)
-		goto out;
-	if (auth_actor(p, &a) != 0 ||
-	    perm_list_filter(&a, PERM_ENT_USER, &pf) != 0 ||
-	    pf.kind == PERM_FILTER_NONE) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
-	if (pf.kind != PERM_FILTER_ALL)
-		f.scope_tenant = pf.tenant_id;
-	if (pf.kind == PERM_FILTER_ORG)
-		f.scope_org = pf.org_id;
-	if (rest_q_int(&q, "tenant_id", &v) == 0)
-		f.tenant_id = v;
-	if (rest_q_int(&q, "org_id", &v) == 0)
-		f.org_id = v;
-	f.role = rest_q_str(&q, "role");
-	f.username = rest_q_str(&q, "username");
-	f.username_contains = rest_q_str(&q, "username_contains");
-	f.active = rest_q_int(&q, "active", &v) == 0 ? (int)v : -1;
-	if ((r = db_user_list(db, &f, q.after_id, rest_page_fetch(&q), &res)) !=
-		    0 ||
-	    (r = rest_page_init(&pg, &q)) != 0)
-		goto out;
-	for (i = 0; i < db_result_rows(res); i++) {
-		if ((r = user_json(res, i, &item)) != 0 ||
-		    (r = rest_page_add(&pg, db_result_i64(res, i, DB_USER_ID),
-				       item)) != 0)
-			goto out;
-	}
-	r = rest_page_send(&pg, rs);
-out:
-	rest_page_clear(&pg);
-	db_result_free(res);
-	return rest_answer(rs, r, &e);
+	if ((r = rest_list_scope(pf, &f.scope_tenant, &f.scope_org)) != 0)
+		return r;
+	f.tenant_id = rest_q_int_or(q, "tenant_id", 0);
+	f.org_id = rest_q_int_or(q, "org_id", 0);
+	f.role = rest_q_str(q, "role");
+	f.username = rest_q_str(q, "username");
+	f.username_contains = rest_q_str(q, "username_contains");
+	f.active = (int)rest_q_int_or(q, "active", -1);
+	return db_user_list(db, &f, q->after_id, rest_page_fetch(q), res);
 }
+
+static const struct rest_list_def user_list = {
+	.entity = PERM_ENT_USER,
+	.query = user_query,
+	.nquery = NELEM(user_query),
+	.fetch = user_fetch,
+	.id_col = DB_USER_ID,
+	.json = user_json,
+};
 
 /* The optional id member key of body: 0 when absent or null. */
 static int64_t
@@ -263,25 +232,6 @@ out:
 	freezero_str(pw);
 	freezero_str(hash);
 	json_object_put(body);
-	return rest_answer(rs, r, &e);
-}
-
-static int
-h_user_get(struct hctx *c, const struct request *req, const struct principal *p,
-	   struct resp *rs)
-{
-	struct jsonval_error e = {0};
-	struct db *db;
-	int64_t id;
-	int r;
-
-	if ((r = rest_query_none(req, &e)) != 0 ||
-	    (r = rest_cap_id(c, "id", &id, &e)) != 0 ||
-	    (r = ctx_db(c, &db)) != 0 ||
-	    (r = user_access(db, p, req, id, PERM_ACT_READ, "read", &e)) != 0)
-		goto out;
-	r = user_send(db, id, 200, NULL, rs);
-out:
 	return rest_answer(rs, r, &e);
 }
 
@@ -401,28 +351,7 @@ static int
 user_delete_tx(struct db *db, const struct principal *p,
 	       const struct request *req, int64_t id, struct jsonval_error *e)
 {
-	struct db_result *res = NULL;
-	struct db_user_rec old;
-	struct rest_diff d;
-	struct rest_what w;
-	int r;
-
-	rest_diff_delete(&d);
-	if ((r = user_lock(db, req, id, 1, &res, e)) != 0)
-		return r;
-	user_rec(res, &old);
-	if ((r = db_user_delete(db, id)) == EST_E_CONFLICT) {
-		r = rest_fail(e, r, NULL);
-		goto out;
-	}
-	user_what(&w, "delete", id, old.username, old.tenant_id, old.org_id);
-	if (r != 0 || (r = user_diff(&d, &old, NULL)) != 0)
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	db_result_free(res);
-	return r;
+	return rest_delete_tx(db, p, req, &user_rows, id, e);
 }
 
 static int
@@ -430,30 +359,7 @@ user_state_tx(struct db *db, const struct principal *p,
 	      const struct request *req, int64_t id, int active,
 	      struct jsonval_error *e)
 {
-	struct db_result *res = NULL;
-	struct db_user_rec old;
-	struct rest_diff d;
-	struct rest_what w;
-	int r, was;
-
-	rest_diff_init(&d);
-	if ((r = user_lock(db, req, id, 0, &res, e)) != 0)
-		return r;
-	user_rec(res, &old);
-	was = db_result_i64(res, 0, DB_USER_ACTIVE) != 0;
-	/* Setting the state it already has changes nothing. */
-	if (was == active)
-		goto out;
-	user_what(&w, active ? "activate" : "deactivate", id, old.username,
-		  old.tenant_id, old.org_id);
-	if ((r = db_user_set_active(db, id, active)) != 0 ||
-	    (r = rest_diff_bool(&d, "active", was, active)) != 0)
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
-	rest_diff_clear(&d);
-	db_result_free(res);
-	return r;
+	return rest_state_tx(db, p, req, &user_rows, id, active, e);
 }
 
 /* A user as the state changes answer it: never with a password. */
@@ -471,31 +377,10 @@ static const struct rest_entity_ops user_ops = {
 	.send = user_send_object,
 };
 
-static int
-h_user_delete(struct hctx *c, const struct request *req,
-	      const struct principal *p, struct resp *rs)
-{
-	return rest_delete(c, req, p, rs, &user_ops);
-}
-
-static int
-h_user_activate(struct hctx *c, const struct request *req,
-		const struct principal *p, struct resp *rs)
-{
-	return rest_set_active(c, req, p, rs, &user_ops, 1);
-}
-
-static int
-h_user_deactivate(struct hctx *c, const struct request *req,
-		  const struct principal *p, struct resp *rs)
-{
-	return rest_set_active(c, req, p, rs, &user_ops, 0);
-}
-
-API_ADMIN_ROUTE(api_user_list, h_user_list)
-API_ADMIN_ROUTE(api_user_create, h_user_create)
-API_ADMIN_ROUTE(api_user_get, h_user_get)
-API_ADMIN_ROUTE(api_user_update, h_user_update)
-API_ADMIN_ROUTE(api_user_delete, h_user_delete)
-API_ADMIN_ROUTE(api_user_activate, h_user_activate)
-API_ADMIN_ROUTE(api_user_deactivate, h_user_deactivate)
+REST_ROUTE_LIST(api_user_list, user_list)
+AUTH_ROUTE_PUBLIC(api_user_create, h_user_create)
+REST_ROUTE_GET(api_user_get, user_ops)
+AUTH_ROUTE_PUBLIC(api_user_update, h_user_update)
+REST_ROUTE_DELETE(api_user_delete, user_ops)
+REST_ROUTE_ACTIVATE(api_user_activate, user_ops)
+REST_ROUTE_DEACTIVATE(api_user_deactivate, user_ops)

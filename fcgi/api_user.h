@@ -41,6 +41,12 @@ int user_json(const struct db_result *res, size_t row,
 int user_send(struct db *db, int64_t id, int status, const char *password,
 	      struct resp *rs);
 
+/*
+ * The row hooks of a user (struct rest_entity_ops): read, ETag, audit
+ * names, place, state.
+ */
+extern const struct rest_entity_ops user_rows;
+
 /* The record of row 0 of res (strings borrowed from res). */
 void user_rec(const struct db_result *res, struct db_user_rec *u);
 

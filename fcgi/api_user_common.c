@@ -66,12 +66,8 @@ user_json(const struct db_result *res, size_t row, struct json_object **out)
 	return 0;
 }
 
-static int
-user_etag(const struct db_result *res, char etag[REST_ETAG_MAX])
-{
-	return rest_etag("user", db_result_i64(res, 0, DB_USER_ID),
-			 db_result_str(res, 0, DB_USER_UPDATED_AT, NULL), etag);
-}
+/* The row hooks of user_rows: a row is a struct db_result. */
+REST_ROW_GET(user_get, struct db_result, db_user_get)
 
 int
 user_send(struct db *db, int64_t id, int status, const char *password,
@@ -83,7 +79,8 @@ user_send(struct db *db, int64_t id, int status, const char *password,
 	int r;
 
 	if ((r = db_user_get(db, id, 0, &res)) != 0 ||
-	    (r = user_json(res, 0, &o)) != 0 || (r = user_etag(res, etag)) != 0)
+	    (r = user_json(res, 0, &o)) != 0 ||
+	    (r = rest_row_etag(&user_rows, res, etag)) != 0)
 		goto out;
 	if (password != NULL &&
 	    (r = rest_put_str(o, "password", password)) != 0)
@@ -110,51 +107,63 @@ user_rec(const struct db_result *res, struct db_user_rec *u)
 	u->org_id = db_result_i64(res, 0, DB_USER_ORG_ID);
 }
 
+static int
+user_row_what(struct rest_what *w, const char *action, const void *res)
+{
+	struct db_user_rec u;
+
+	user_rec(res, &u);
+	user_what(w, action, db_result_i64(res, 0, DB_USER_ID), u.username,
+		  u.tenant_id, u.org_id);
+	return 0;
+}
+
+static int
+user_object(const void *res, struct perm_object *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->tenant_id = db_result_i64(res, 0, DB_USER_TENANT_ID);
+	o->org_id = db_result_i64(res, 0, DB_USER_ORG_ID);
+	o->scope = PERM_SCOPE_NONE;
+	return 0;
+}
+
+static const struct rest_result user_res = {
+	.entity = "user",
+	.id = DB_USER_ID,
+	.updated_at = DB_USER_UPDATED_AT,
+	.active = DB_USER_ACTIVE,
+};
+
+/* What the audit row of a delete keeps of the user. */
+static int
+user_delete_diff(struct rest_diff *d, const void *res)
+{
+	struct db_user_rec old;
+
+	user_rec(res, &old);
+	return user_diff(d, &old, NULL);
+}
+
+const struct rest_entity_ops user_rows = {
+	.get = user_get,
+	.what = user_row_what,
+	.object = user_object,
+	.set_active = db_user_set_active,
+	.res = &user_res,
+	.remove = db_user_delete,
+	.delete_diff = user_delete_diff,
+};
+
 int
 user_access(struct db *db, const struct principal *p, const struct request *req,
 	    int64_t id, enum perm_action act, const char *action,
 	    struct jsonval_error *e)
 {
-	struct perm_object o = {0, 0, PERM_SCOPE_NONE};
-	struct db_result *res = NULL;
-	struct db_user_rec u;
-	struct rest_what w;
-	int r;
-
-	if ((r = db_user_get(db, id, 0, &res)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	user_rec(res, &u);
-	o.tenant_id = u.tenant_id;
-	o.org_id = u.org_id;
-	user_what(&w, action, id, u.username, u.tenant_id, u.org_id);
-	r = rest_perm(db, p, req, act, &o, &w, e);
-	db_result_free(res);
-	return r;
+	return rest_load_row(db, p, req, &user_rows, id, act, action, NULL, e);
 }
 
-int
-user_lock(struct db *db, const struct request *req, int64_t id, int need_match,
-	  struct db_result **out, struct jsonval_error *e)
-{
-	struct db_result *res = NULL;
-	char etag[REST_ETAG_MAX];
-	int r;
-
-	if ((r = db_user_get(db, id, 1, &res)) == EST_E_NOTFOUND)
-		return rest_fail(e, r, NULL);
-	if (r != 0)
-		return r;
-	if ((r = user_etag(res, etag)) != 0 ||
-	    ((need_match || req->if_match != NULL) &&
-	     (r = rest_if_match(req, etag, e)) != 0)) {
-		db_result_free(res);
-		return r;
-	}
-	*out = res;
-	return 0;
-}
+REST_ROW_LOCK(, user_lock, struct db_result, user_rows)
 
 /* The member that makes role r not fit tenant_id and org_id. */
 static const char *

@@ -284,6 +284,6 @@ out:
 	return rest_answer(rs, r, &e);
 }
 
-API_ADMIN_ROUTE(api_user_password, h_user_password)
-API_ADMIN_ROUTE(api_user_cert_set, h_user_cert_set)
-API_ADMIN_ROUTE(api_user_cert_delete, h_user_cert_delete)
+AUTH_ROUTE_PUBLIC(api_user_password, h_user_password)
+AUTH_ROUTE_PUBLIC(api_user_cert_set, h_user_cert_set)
+AUTH_ROUTE_PUBLIC(api_user_cert_delete, h_user_cert_delete)

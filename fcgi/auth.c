@@ -633,6 +633,25 @@ out:
 	return r;
 }
 
+int
+auth_resolve_app(struct hctx *c, const struct request *req, int basic,
+		 struct principal *p)
+{
+	struct principal tmp;
+	struct db *db;
+	int r;
+
+	if (basic ? req->auth_user == NULL : !auth_cert_usable(req))
+		return EST_E_UNAUTH;
+	if ((r = ctx_db(c, &db)) != 0)
+		return r;
+	r = basic ? resolve_basic(db, req, &tmp) : resolve_cert(db, req, &tmp);
+	if (r == 0)
+		*p = tmp;
+	explicit_bzero(&tmp, sizeof(tmp));
+	return r;
+}
+
 /* 1 for the methods that change state and need a CSRF token. */
 static int
 changes_state(unsigned method)

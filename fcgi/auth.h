@@ -139,6 +139,16 @@ struct principal {
 int auth_resolve(struct hctx *c, const struct request *req,
 		 struct principal *p);
 
+/*
+ * An API application only, for another protocol's endpoints (EST): by
+ * AppID:AppKey in HTTP Basic (basic 1) or by its TLS client certificate
+ * (basic 0), with the same lookup and the same audit of a wrong key as
+ * auth_resolve(); sessions are never considered.  EST_E_UNAUTH when the
+ * request holds no such credential or it names no active application.
+ */
+int auth_resolve_app(struct hctx *c, const struct request *req, int basic,
+		     struct principal *p);
+
 /* The handler of a route that needs authentication. */
 typedef int (*auth_fn)(struct hctx *c, const struct request *req,
 		       const struct principal *p, struct resp *rs);
@@ -161,6 +171,17 @@ int auth_require(struct hctx *c, const struct request *req, struct resp *rs,
 #define AUTH_ROUTE(name, fn)                                                   \
 	static int name(struct hctx *c_, const struct request *req_,           \
 			struct resp *rs_)                                      \
+	{                                                                      \
+		return auth_require(c_, req_, rs_, (fn));                      \
+	}
+
+/*
+ * The same for a route handler with external linkage, declared in an area
+ * header (api_*.h) and listed in fcgi/api_routes.c.
+ */
+#define AUTH_ROUTE_PUBLIC(name, fn)                                            \
+	int name(struct hctx *c_, const struct request *req_,                  \
+		 struct resp *rs_)                                             \
 	{                                                                      \
 		return auth_require(c_, req_, rs_, (fn));                      \
 	}

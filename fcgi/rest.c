@@ -341,6 +341,14 @@ rest_q_int(const struct rest_query *q, const char *name, int64_t *v)
 	return 0;
 }
 
+int64_t
+rest_q_int_or(const struct rest_query *q, const char *name, int64_t dflt)
+{
+	int64_t v;
+
+	return rest_q_int(q, name, &v) == 0 ? v : dflt;
+}
+
 /* ------------------------------------------------------------------ */
 /* base64url without padding, for cursors and entity tags */
 

@@ -203,6 +203,9 @@ int rest_query_none(const struct request *req, struct jsonval_error *e);
  */
 const char *rest_q_str(const struct rest_query *q, const char *name);
 int rest_q_int(const struct rest_query *q, const char *name, int64_t *v);
+/* The value of rest_q_int(), dflt when the parameter is absent. */
+int64_t rest_q_int_or(const struct rest_query *q, const char *name,
+		      int64_t dflt);
 
 /*
  * Cursors are opaque to clients: unpadded base64url of a version byte
@@ -429,13 +432,38 @@ int rest_perm(struct db *db, const struct principal *p,
 int rest_tx_end(struct db *db, int r);
 
 /*
- * What an entity supplies for the changes of one object named by the
- * route's {id} capture, requests with neither query nor body: delete,
- * activate and deactivate.  The drivers below check the request, ask
- * access(), then refuse() (may be NULL: an entity's own refusal, such as
- * a user deactivating itself; asked for a delete and a deactivation),
- * run the change with its audit row in one transaction, and answer: 204
- * for a delete, the object through send() for a state change.
+ * The columns of an entity whose row is a struct db_result (its row 0),
+ * from which the drivers below read what the hooks etag, json, active and
+ * names would give: the ETag of entity over id and updated_at, the JSON of
+ * cols[0..ncols) (rest_row_json()), the state and the names.
+ */
+struct rest_result {
+	const char *entity; /* of the ETag: "tenant" */
+	size_t id, updated_at, active, name, description;
+	const struct rest_col *cols;
+	size_t ncols;
+};
+
+/*
+ * What an entity supplies for the handlers of one object named by the
+ * route's {id} capture that every entity has in the same shape: read,
+ * delete, activate and deactivate (rest_change.c).  The drivers below
+ * check the request, ask access(), then refuse() (may be NULL: an
+ * entity's own refusal, such as a user deactivating itself; asked for a
+ * delete and a deactivation), run the change with its audit row in one
+ * transaction, and answer: 204 for a delete, the object through send()
+ * for a state change.
+ *
+ * An entity whose rows are read one at a time as an opaque row (a struct
+ * of its own or a struct db_result) gives the row hooks instead of
+ * writing the same functions again: get, etag and free make
+ * rest_lock_row(); with what and object, access may be NULL (the row is
+ * read and rest_perm() asked); with json and base, send may be NULL; with
+ * active and set_active, state_tx may be NULL (the state change of
+ * rest_state_tx()); with remove and delete_diff, delete_tx may be NULL
+ * (rest_delete_tx()).  Rows that are a struct db_result may name their
+ * columns (res) instead of giving etag, json, active, names and free.  An
+ * entity with rules of its own keeps its function.
  */
 struct rest_entity_ops {
 	int (*access)(struct db *db, const struct principal *p,
@@ -451,11 +479,145 @@ struct rest_entity_ops {
 			const struct request *req, int64_t id, int active,
 			struct jsonval_error *e);
 	int (*send)(struct db *db, int64_t id, int status, struct resp *rs);
+
+	/* Row id, read FOR UPDATE when lock; EST_E_NOTFOUND when none. */
+	int (*get)(struct db *db, int64_t id, int lock, void **row);
+	int (*etag)(const void *row, char etag[REST_ETAG_MAX]);
+	void (*free)(void *row); /* NULL: db_result_free() */
+	/* What an audit row about row names. */
+	int (*what)(struct rest_what *w, const char *action, const void *row);
+	/* Where row is, for perm_check(). */
+	int (*object)(const void *row, struct perm_object *o);
+	int (*json)(const void *row, struct json_object **out);
+	const char *base; /* Location of a 201: "/api/v1/tenants" */
+	int (*active)(const void *row);
+	int (*set_active)(struct db *db, int64_t id, int active);
+	const char *missing_field; /* of the 404 of a missing row, or NULL */
+	/* Rows that are a struct db_result: the hooks not given. */
+	const struct rest_result *res;
+
+	/*
+	 * rest_delete_tx(), when delete_tx is NULL: the entity's own rules
+	 * (NULL: none), the delete, and the "before" of the audit row.
+	 */
+	int (*may_delete)(struct db *db, const void *row,
+			  struct jsonval_error *e);
+	int (*remove)(struct db *db, int64_t id);
+	int (*delete_diff)(struct rest_diff *d, const void *row);
+
+	/*
+	 * rest_update(): the body's field table and the change.  An entity
+	 * whose change is only of its name and description gives names and
+	 * rename instead of update_tx (rest_rename_tx()).
+	 */
+	const struct jsonval_field *update_fields;
+	size_t update_nfields;
+	int (*update_tx)(struct db *db, const struct principal *p,
+			 const struct request *req, int64_t id,
+			 struct json_object *body, struct jsonval_error *e);
+	void (*names)(const void *row, const char **name, const char **desc);
+	int (*rename)(struct db *db, int64_t id, const char *name,
+		      const char *desc);
+	const char *name_taken; /* message of the 409, or NULL: the table's */
 };
+
+/* The ETag of row: ops->etag(), else as ops->res says. */
+int rest_row_etag(const struct rest_entity_ops *ops, const void *row,
+		  char etag[REST_ETAG_MAX]);
+
+/*
+ * Defines the get hook name of rows of type (struct db_result, struct
+ * devtype, ...) that getter(db, id, lock, &row) reads.
+ */
+#define REST_ROW_GET(name, type, getter)                                       \
+	static int name(struct db *db_, int64_t id_, int lock_, void **row_)   \
+	{                                                                      \
+		type *t_ = NULL;                                               \
+		int r_;                                                        \
+                                                                               \
+		if ((r_ = getter(db_, id_, lock_, &t_)) == 0)                  \
+			*row_ = t_;                                            \
+		return r_;                                                     \
+	}
+
+/*
+ * Define name(): rest_lock_row() or rest_load_row() of ops with the row
+ * typed: "int name(db, req, id, need_match, type **out, e)" and "int
+ * name(db, p, req, id, act, action, type **out, e)".  storage is static,
+ * or empty for a function declared in a header.
+ */
+#define REST_ROW_LOCK(storage, name, type, ops)                                \
+	storage int name(struct db *db_, const struct request *req_,           \
+			 int64_t id_, int need_match_, type **out_,            \
+			 struct jsonval_error *e_)                             \
+	{                                                                      \
+		void *row_ = NULL;                                             \
+		int r_;                                                        \
+                                                                               \
+		if ((r_ = rest_lock_row(db_, req_, &(ops), id_, need_match_,   \
+					&row_, e_)) == 0)                      \
+			*out_ = row_;                                          \
+		return r_;                                                     \
+	}
+#define REST_ROW_LOAD(storage, name, type, ops)                                \
+	storage int name(struct db *db_, const struct principal *p_,           \
+			 const struct request *req_, int64_t id_,              \
+			 enum perm_action act_, const char *action_,           \
+			 type **out_, struct jsonval_error *e_)                \
+	{                                                                      \
+		void *row_ = NULL;                                             \
+		int r_;                                                        \
+                                                                               \
+		if ((r_ = rest_load_row(db_, p_, req_, &(ops), id_, act_,      \
+					action_, out_ != NULL ? &row_ : NULL,  \
+					e_)) == 0 &&                           \
+		    out_ != NULL)                                              \
+			*out_ = row_;                                          \
+		return r_;                                                     \
+	}
+
+/*
+ * Reads row id through ops->get() locked for a change (call it inside the
+ * transaction) and checks If-Match against its ETag: always when
+ * need_match (an update or a delete), else only when the request sends
+ * one (a state change).  A row that does not exist is EST_E_NOTFOUND
+ * (404, field ops->missing_field).  *out is set on success and freed with
+ * ops->free().
+ */
+int rest_lock_row(struct db *db, const struct request *req,
+		  const struct rest_entity_ops *ops, int64_t id, int need_match,
+		  void **out, struct jsonval_error *e);
+
+/*
+ * Reads row id (not locked) and asks rest_perm() whether p may act on it:
+ * 404 for a row that does not exist or that p may not know of.  *out (may
+ * be NULL) receives the row.  The access() of an entity without one.
+ */
+int rest_load_row(struct db *db, const struct principal *p,
+		  const struct request *req, const struct rest_entity_ops *ops,
+		  int64_t id, enum perm_action act, const char *action,
+		  void **out, struct jsonval_error *e);
+
+/*
+ * Answers status (200, or 201 with Location ops->base/id) with row id as
+ * it is now and its ETag.  The send() of an entity without one.
+ */
+int rest_send_row(struct db *db, const struct rest_entity_ops *ops, int64_t id,
+		  int status, struct resp *rs);
+
+/*
+ * The state change of one row, inside the transaction: lock it (If-Match
+ * only when sent), leave it alone when it already has the state, else
+ * set_active() and append the audit row "activate" or "deactivate" with
+ * the change of "active".  The state_tx() of an entity without one.
+ */
+int rest_state_tx(struct db *db, const struct principal *p,
+		  const struct request *req, const struct rest_entity_ops *ops,
+		  int64_t id, int active, struct jsonval_error *e);
 
 /*
  * GET of one object: no query, a valid id, access() for PERM_ACT_READ
- * ("read"), then send() with 200.  Only access and send are used.
+ * ("read"), then send() with 200.
  */
 int rest_get(struct hctx *c, const struct request *req,
 	     const struct principal *p, struct resp *rs,
@@ -466,5 +628,127 @@ int rest_delete(struct hctx *c, const struct request *req,
 int rest_set_active(struct hctx *c, const struct request *req,
 		    const struct principal *p, struct resp *rs,
 		    const struct rest_entity_ops *ops, int active);
+
+/*
+ * The delete of one row, inside the transaction: lock it (If-Match
+ * required), may_delete(), remove() (EST_E_CONFLICT, a row that something
+ * still refers to, is 409 without a field) and the audit row "delete"
+ * with delete_diff().
+ */
+int rest_delete_tx(struct db *db, const struct principal *p,
+		   const struct request *req, const struct rest_entity_ops *ops,
+		   int64_t id, struct jsonval_error *e);
+
+/*
+ * The change of an entity's name and description, inside the transaction:
+ * lock the row (If-Match required), take "name" when sent and
+ * "description" when sent (null clears it), and when anything differs
+ * rename() it (EST_E_EXISTS is 409 on "name") and append the audit row
+ * "update" naming the new name.
+ */
+int rest_rename_tx(struct db *db, const struct principal *p,
+		   const struct request *req, const struct rest_entity_ops *ops,
+		   int64_t id, struct json_object *body,
+		   struct jsonval_error *e);
+
+/*
+ * PATCH of one object: no query, a valid id, access() for
+ * PERM_ACT_UPDATE ("update"), the body against ops->update_fields, then
+ * update_tx() (or rest_rename_tx()) in a transaction (it locks the row,
+ * needs If-Match, changes nothing and writes no audit row when the body
+ * changes nothing) and the object through send() with 200.
+ */
+int rest_update(struct hctx *c, const struct request *req,
+		const struct principal *p, struct resp *rs,
+		const struct rest_entity_ops *ops);
+
+/*
+ * Route handlers (AUTH_ROUTE_PUBLIC, fcgi/auth.h) named name that run the
+ * drivers above for ops: rest_get, rest_update, rest_delete,
+ * rest_set_active(1) and rest_set_active(0); and of rest_list() below.
+ */
+#define REST_ROUTE_DRIVER(name, call)                                          \
+	static int name##_fn(struct hctx *c_, const struct request *req_,      \
+			     const struct principal *p_, struct resp *rs_)     \
+	{                                                                      \
+		return call;                                                   \
+	}                                                                      \
+	AUTH_ROUTE_PUBLIC(name, name##_fn)
+#define REST_ROUTE_GET(name, ops)                                              \
+	REST_ROUTE_DRIVER(name, rest_get(c_, req_, p_, rs_, &(ops)))
+#define REST_ROUTE_LIST(name, def)                                             \
+	REST_ROUTE_DRIVER(name, rest_list(c_, req_, p_, rs_, &(def)))
+#define REST_ROUTE_UPDATE(name, ops)                                           \
+	REST_ROUTE_DRIVER(name, rest_update(c_, req_, p_, rs_, &(ops)))
+#define REST_ROUTE_DELETE(name, ops)                                           \
+	REST_ROUTE_DRIVER(name, rest_delete(c_, req_, p_, rs_, &(ops)))
+#define REST_ROUTE_ACTIVATE(name, ops)                                         \
+	REST_ROUTE_DRIVER(name, rest_set_active(c_, req_, p_, rs_, &(ops), 1))
+#define REST_ROUTE_DEACTIVATE(name, ops)                                       \
+	REST_ROUTE_DRIVER(name, rest_set_active(c_, req_, p_, rs_, &(ops), 0))
+
+/* ------------------------------------------------------------------ */
+/* Lists */
+
+/*
+ * The start of every list handler: the query checked against
+ * tab[0..n) (rest_query_parse), the thread's database, rest_perm() for
+ * PERM_ACT_LIST on entity (a refusal audited with action "list"), and
+ * perm_list_filter() of p in *pf.  pf->kind may be PERM_FILTER_NONE:
+ * rest_list_scope() refuses it, a list that shows an empty page instead
+ * checks it first.
+ */
+int rest_list_begin(struct hctx *c, const struct request *req,
+		    const struct principal *p, enum perm_entity entity,
+		    const struct rest_qfield *tab, size_t n,
+		    struct rest_query *q, struct db **db,
+		    struct perm_filter *pf, struct jsonval_error *e);
+
+/*
+ * The scope of the rows pf lets a list show, for a data layer filter:
+ * *tenant_id is 0 unless the rows are those of one tenant, *org_id 0
+ * unless of one organization (both may be NULL when the filter has no
+ * such member).  PERM_FILTER_NONE is EST_E_INTERNAL.
+ */
+int rest_list_scope(const struct perm_filter *pf, int64_t *tenant_id,
+		    int64_t *org_id);
+
+/*
+ * A list whose data layer answers with a struct db_result: the query table
+ * of its filters, fetch() (the data layer filter of q scoped by pf, for
+ * rest_page_fetch(q) rows after q->after_id) and how a row is shown, by
+ * cols[0..ncols) (rest_row_json()) unless json is set.
+ */
+struct rest_list_def {
+	enum perm_entity entity;
+	const struct rest_qfield *query;
+	size_t nquery;
+	int (*fetch)(struct db *db, const struct rest_query *q,
+		     const struct perm_filter *pf, struct db_result **res);
+	size_t id_col;
+	const struct rest_col *cols;
+	size_t ncols;
+	int (*json)(const struct db_result *res, size_t row,
+		    struct json_object **out);
+};
+
+/*
+ * Adds every row of res (NULL: none) to pg (rest_page_add), its id read
+ * from column id_col, shown by json() or, when json is NULL, as
+ * rest_row_json() shows it with cols[0..ncols).
+ */
+int rest_page_add_rows(struct rest_page *pg, const struct db_result *res,
+		       size_t id_col,
+		       int (*json)(const struct db_result *res, size_t row,
+				   struct json_object **out),
+		       const struct rest_col *cols, size_t ncols);
+
+/*
+ * GET of such a list: rest_list_begin(), fetch(), then a page of its rows
+ * (rest_page_*).
+ */
+int rest_list(struct hctx *c, const struct request *req,
+	      const struct principal *p, struct resp *rs,
+	      const struct rest_list_def *def);
 
 #endif

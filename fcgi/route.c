@@ -94,6 +94,7 @@ static const struct {
 	int (*valid)(const char *, size_t);
 } route_caps[] = {
 	{"id", valid_id},
+	{"label_id", valid_id},
 	{"label", valid_label},
 	{"ocspreq", valid_ocspreq},
 	{"crlfile", valid_crlfile},

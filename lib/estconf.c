@@ -43,6 +43,59 @@ valid_base_url(const char *v)
 	return 0;
 }
 
+/*
+ * est_self_url: where estuary-api reaches its own EST endpoints for an EST
+ * server's "test connection": https://host[:port] with no path, the host a
+ * DNS name, an IPv4 address or a bracketed IPv6 address.  The default is
+ * the loopback address; another host is used only when configured here,
+ * never taken from a request.
+ */
+static int
+valid_self_url(const char *v)
+{
+	const char *h = v + 8, *end;
+	size_t i;
+	long port;
+
+	if (strncmp(v, "https://", 8) != 0 || strlen(v) > 255)
+		return EST_E_INVAL;
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (end == NULL || end == h + 1)
+			return EST_E_INVAL;
+		for (i = 1; h + i < end; i++)
+			if (!strchr("0123456789abcdefABCDEF:.", h[i]))
+				return EST_E_INVAL;
+		end++;
+	} else {
+		end = h + strcspn(h, ":");
+		if (end == h)
+			return EST_E_INVAL;
+		for (i = 0; h + i < end; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-",
+				    h[i]))
+				return EST_E_INVAL;
+	}
+	if (*end == '\0')
+		return 0;
+	if (*end != ':' || end[1] == '\0' || strlen(end + 1) > 5)
+		return EST_E_INVAL;
+	for (i = 1, port = 0; end[i] != '\0'; i++) {
+		if (end[i] < '0' || end[i] > '9')
+			return EST_E_INVAL;
+		port = port * 10 + (end[i] - '0');
+	}
+	return port >= 1 && port <= 65535 ? 0 : EST_E_INVAL;
+}
+
+/* est_self_ca: empty (the system's trust store) or an absolute path. */
+static int
+valid_opt_path(const char *v)
+{
+	return *v == '\0' ? 0 : conf_valid_path(v);
+}
+
 const struct conf_def estuary_conf_defs[] = {
 	/* Logging. */
 	{"log_level", "info", NULL},
@@ -72,7 +125,6 @@ const struct conf_def estuary_conf_defs[] = {
 	{"fcgi_socket_group", "", NULL},
 	{"fcgi_threads", "4", conf_valid_uint},
 	{"max_body", "1048576", conf_valid_uint},
-	{"est_default_ca", "", NULL},
 	/* The CA of API applications' TLS client certificates (api_app). */
 	{"app_cert_ca", "", NULL},
 	/* Portal sessions of estuary-api, in seconds (fcgi/auth.h). */
@@ -92,6 +144,13 @@ const struct conf_def estuary_conf_defs[] = {
 	 * directory per job (estuary-api and estuary-worker, pki/batch.h).
 	 */
 	{"batch_dir", "/var/lib/estuary/batch", conf_valid_path},
+	/*
+	 * EST servers' "test connection" (fcgi/api_estsrv_test.c): the URL
+	 * of this installation's own HTTPS listener and the CA file that
+	 * verifies its certificate (empty: the system's trust store).
+	 */
+	{"est_self_url", "https://127.0.0.1:443", valid_self_url},
+	{"est_self_ca", "", valid_opt_path},
 };
 
 const size_t estuary_conf_ndefs =

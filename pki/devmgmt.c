@@ -22,6 +22,7 @@
 #include "err.h"
 #include "extca.h"
 #include "issue.h"
+#include "issue_cache.h"
 #include "jsonval.h"
 #include "template.h"
 #include "tmpl.h"
@@ -369,6 +370,35 @@ device_update(struct db *db, int64_t id, const char *description,
 	return attrs_write(db, id, dt, v, 1);
 }
 
+const char *
+device_name_problem(const struct devtype *dt, const char *name)
+{
+	if (name == NULL || chars(name) > DEVICE_NAME_MAX ||
+	    jsonval_check_name(name) != 0)
+		return "not a device name";
+	if (dt->device_password_enabled && strchr(name, ':') != NULL)
+		return "a device ID cannot contain ':'";
+	return NULL;
+}
+
+int
+device_reverse_map(const struct devtype *dt, const struct tmpl *ft,
+		   const struct subj_input *in, struct subj_device_values **out,
+		   struct subj_error *se)
+{
+	struct subj_mapping map = {NULL, 0};
+	struct subj_template st;
+	int r;
+
+	memset(se, 0, sizeof(*se));
+	tmpl_subject(ft, &st);
+	if ((r = devtype_mapping(dt, ft, &map)) != 0)
+		return r;
+	r = subject_reverse_map(&st, &map, in, NULL, 0, out, se);
+	devtype_mapping_free(&map);
+	return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* Modes */
 
@@ -407,6 +437,69 @@ in_op_templates(const struct devtype *dt, int64_t id)
 	return 0;
 }
 
+/*
+ * The template that kind (and template_id, 0 for the default) names for
+ * dt into *id; the field names of its refusals into *field and f.
+ */
+static int
+template_pick(const struct devtype *dt, enum issue_kind kind,
+	      int64_t template_id, const char **field, char *f, size_t fsz,
+	      int64_t *id, struct jsonval_error *e)
+{
+	/* A request at the top of a body is named by its kind. */
+	if ((*field)[0] == '\0') {
+		snprintf(f, fsz, "template_id");
+		*field = "kind";
+	} else {
+		snprintf(f, fsz, "%s.template_id", *field);
+	}
+	if (kind == ISSUE_KIND_FACTORY) {
+		if (dt->factory_source == DEVTYPE_FACTORY_EXTERNAL)
+			return jsonval_error_set(
+				e, EST_E_UNPROCESSABLE, *field,
+				"the device type's factory certificates come "
+				"from an external CA");
+		if (dt->factory_source != DEVTYPE_FACTORY_INTERNAL ||
+		    dt->factory_template_id == 0)
+			return jsonval_error_set(
+				e, EST_E_UNPROCESSABLE, *field,
+				"the device type has no factory template");
+		if (template_id != 0 && template_id != dt->factory_template_id)
+			return jsonval_error_set(
+				e, EST_E_UNPROCESSABLE, f,
+				"not the device type's factory template");
+		*id = dt->factory_template_id;
+	} else if (kind == ISSUE_KIND_OPERATIONAL) {
+		*id = template_id != 0 ? template_id : dt->default_template_id;
+		if (*id == 0)
+			return jsonval_error_set(
+				e, EST_E_UNPROCESSABLE, *field,
+				"the device type has no operational template");
+		if (!in_op_templates(dt, *id))
+			return jsonval_error_set(
+				e, EST_E_UNPROCESSABLE, f,
+				"not an operational template of the device "
+				"type");
+	} else {
+		return EST_E_INVAL;
+	}
+	return 0;
+}
+
+/* Whether template tp and its CA c can issue now (409 naming f if not). */
+static int
+template_usable(const struct tmpl *tp, const struct db_ca *c, const char *f,
+		struct jsonval_error *e)
+{
+	if (!tp->active)
+		return jsonval_error_set(e, EST_E_CONFLICT, f,
+					 "the template is inactive");
+	if (!c->active || c->cert_der == NULL)
+		return jsonval_error_set(e, EST_E_CONFLICT, f,
+					 "the template's CA is inactive");
+	return 0;
+}
+
 int
 device_cert_template(struct db *db, const struct devtype *dt,
 		     enum issue_kind kind, int64_t template_id,
@@ -416,46 +509,12 @@ device_cert_template(struct db *db, const struct devtype *dt,
 	struct tmpl *tp = NULL;
 	struct db_ca *c = NULL;
 	char f[96];
-	int64_t id;
+	int64_t id = 0;
 	int r;
 
-	/* A request at the top of a body is named by its kind. */
-	if (field[0] == '\0') {
-		snprintf(f, sizeof(f), "template_id");
-		field = "kind";
-	} else {
-		snprintf(f, sizeof(f), "%s.template_id", field);
-	}
-	if (kind == ISSUE_KIND_FACTORY) {
-		if (dt->factory_source == DEVTYPE_FACTORY_EXTERNAL)
-			return jsonval_error_set(
-				e, EST_E_UNPROCESSABLE, field,
-				"the device type's factory certificates come "
-				"from an external CA");
-		if (dt->factory_source != DEVTYPE_FACTORY_INTERNAL ||
-		    dt->factory_template_id == 0)
-			return jsonval_error_set(
-				e, EST_E_UNPROCESSABLE, field,
-				"the device type has no factory template");
-		if (template_id != 0 && template_id != dt->factory_template_id)
-			return jsonval_error_set(
-				e, EST_E_UNPROCESSABLE, f,
-				"not the device type's factory template");
-		id = dt->factory_template_id;
-	} else if (kind == ISSUE_KIND_OPERATIONAL) {
-		id = template_id != 0 ? template_id : dt->default_template_id;
-		if (id == 0)
-			return jsonval_error_set(
-				e, EST_E_UNPROCESSABLE, field,
-				"the device type has no operational template");
-		if (!in_op_templates(dt, id))
-			return jsonval_error_set(
-				e, EST_E_UNPROCESSABLE, f,
-				"not an operational template of the device "
-				"type");
-	} else {
-		return EST_E_INVAL;
-	}
+	if ((r = template_pick(dt, kind, template_id, &field, f, sizeof(f), &id,
+			       e)) != 0)
+		return r;
 	if ((r = db_template_load(db, id, &tp)) != 0)
 		return r == EST_E_NOTFOUND ? EST_E_INTERNAL : r;
 	if (!tp->active) {
@@ -467,11 +526,8 @@ device_cert_template(struct db *db, const struct devtype *dt,
 		r = r == EST_E_NOTFOUND ? EST_E_INTERNAL : r;
 		goto out;
 	}
-	if (!c->active || c->cert_der == NULL) {
-		r = jsonval_error_set(e, EST_E_CONFLICT, f,
-				      "the template's CA is inactive");
+	if ((r = template_usable(tp, c, f, e)) != 0)
 		goto out;
-	}
 	*t = tp;
 	*ca = c;
 	return 0;
@@ -479,6 +535,31 @@ out:
 	db_ca_free(c);
 	tmpl_free(tp);
 	return r;
+}
+
+int
+device_cert_template_cached(struct issue_cache *ic, struct db *db,
+			    const struct devtype *dt, enum issue_kind kind,
+			    int64_t template_id, const char *field,
+			    const struct tmpl **t, const struct db_ca **ca,
+			    struct jsonval_error *e)
+{
+	const struct tmpl *tp = NULL;
+	const struct db_ca *c = NULL;
+	char f[96];
+	int64_t id = 0;
+	int r;
+
+	if ((r = template_pick(dt, kind, template_id, &field, f, sizeof(f), &id,
+			       e)) != 0)
+		return r;
+	if ((r = issue_cache_get(ic, db, id, &tp, &c)) != 0)
+		return r == EST_E_NOTFOUND ? EST_E_INTERNAL : r;
+	if ((r = template_usable(tp, c, f, e)) != 0)
+		return r;
+	*t = tp;
+	*ca = c;
+	return 0;
 }
 
 int
@@ -572,6 +653,15 @@ out:
 }
 
 int
+device_factory_external_with(X509 *ca, X509 *leaf, const char *field,
+			     struct jsonval_error *e)
+{
+	if (ca == NULL || leaf == NULL)
+		return EST_E_INVAL;
+	return chain_check(ca, leaf, field, e);
+}
+
+int
 device_factory_external(struct db *db, const struct devtype *dt,
 			const uint8_t *der, size_t len, const char *field,
 			uint8_t fp[DEVICE_FP_LEN], struct jsonval_error *e)
@@ -616,7 +706,7 @@ device_factory_external(struct db *db, const struct devtype *dt,
 				      "not one DER certificate");
 		goto out;
 	}
-	if ((r = chain_check(ca, leaf, field, e)) != 0)
+	if ((r = device_factory_external_with(ca, leaf, field, e)) != 0)
 		goto out;
 	if (EVP_Digest(der, len, fp, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != DEVICE_FP_LEN)

@@ -41,6 +41,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/x509.h>
+
 #include "device.h"
 #include "issue.h"
 #include "subject.h"
@@ -48,6 +50,7 @@
 struct db;
 struct db_ca;
 struct devtype;
+struct issue_cache;
 struct jsonval_error;
 struct sigclient;
 struct tmpl;
@@ -108,6 +111,25 @@ int device_vals_subj(struct device_vals *v, const struct devtype *dt,
 		     const char *name, struct subj_device *out);
 
 /*
+ * Why name cannot name a device of type dt, or NULL when it can: at most
+ * DEVICE_NAME_MAX characters of jsonval_check_name(), and no ':' when the
+ * type has device ID/password (the device ID is the user-id of HTTP
+ * Basic, RFC 7617).  The reason is a constant sentence.
+ */
+const char *device_name_problem(const struct devtype *dt, const char *name);
+
+/*
+ * Reverse mapping ("use certificate mapping to create the device"): the
+ * device values that dt's mapping of factory template ft finds in in,
+ * the subject of a factory certificate or of its request.  *out is freed
+ * with subject_device_values_free(); EST_E_UNPROCESSABLE with *se set
+ * for a value over its mapping's bound.
+ */
+int device_reverse_map(const struct devtype *dt, const struct tmpl *ft,
+		       const struct subj_input *in,
+		       struct subj_device_values **out, struct subj_error *se);
+
+/*
  * Writes device n (db_device_insert()) and its attribute values from v
  * in the caller's transaction; sets *id.
  */
@@ -144,6 +166,15 @@ int device_cert_template(struct db *db, const struct devtype *dt,
 			 enum issue_kind kind, int64_t template_id,
 			 const char *field, struct tmpl **t, struct db_ca **ca,
 			 struct jsonval_error *e);
+/*
+ * The same through a thread's issuing cache (pki/issue_cache.h): *t and
+ * *ca are the cache's, valid until its next use.
+ */
+int device_cert_template_cached(struct issue_cache *ic, struct db *db,
+				const struct devtype *dt, enum issue_kind kind,
+				int64_t template_id, const char *field,
+				const struct tmpl **t, const struct db_ca **ca,
+				struct jsonval_error *e);
 
 /* What a device certificate is made from, beside its template. */
 struct device_cert_req {
@@ -182,6 +213,13 @@ int device_cert_issue(struct db *db, struct sigclient *sc,
 int device_factory_external(struct db *db, const struct devtype *dt,
 			    const uint8_t *der, size_t len, const char *field,
 			    uint8_t fp[DEVICE_FP_LEN], struct jsonval_error *e);
+/*
+ * The chain check of device_factory_external() on a parsed certificate,
+ * against ca, the external CA's certificate that the caller read
+ * (verified and active, as of this request) or kept.
+ */
+int device_factory_external_with(X509 *ca, X509 *leaf, const char *field,
+				 struct jsonval_error *e);
 
 /* ------------------------------------------------------------------ */
 /* Credential files (pki/devmgmt_cred.c) */

@@ -13,8 +13,10 @@
 # Besides the checks, this file holds every helper that more than one
 # script needs, each defined once: the instance (ctl, conf, the database
 # accounts), the REST API (login, sessions, API applications, the last
-# response's body and headers) and certificates.  A helper that only one
-# script uses stays in that script.
+# response's body and headers), the set-up most scripts share (tenants,
+# users of every role, CAs, templates, external CAs, row counts, refusals)
+# and certificates (some made by openssl).  A helper that only one script
+# uses stays in that script.
 
 T_PASSED=0
 T_FAILED=0
@@ -264,6 +266,185 @@ app_add() {
 	ctl app add --tenant "$1" --role "$2" --name "$3" "${@:4}" 2>/dev/null
 }
 
+# --- set-up: tenants, users, CAs, templates -------------------------------------
+
+# admin_session: the session "admin" (for as) of the instance's Admin; a
+# check, "setup: admin logs in".
+admin_session() {
+	check_eq "setup: admin logs in" 200 \
+	    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+}
+
+# tenant_add TENANT [ORGANIZATION...]: creates the tenant and its
+# organizations with estuaryctl; the script ends ("setup failed") when
+# one cannot be made.
+tenant_add() {
+	local t=$1 o
+
+	shift
+	ctl tenant add "$t" >/dev/null || { echo "setup failed"; exit 1; }
+	for o in "$@"; do
+		ctl org add --tenant "$t" "$o" >/dev/null ||
+		    { echo "setup failed"; exit 1; }
+	done
+}
+
+# tid_of TENANT, oid_of ORGANIZATION: the id of the one named so.
+tid_of() {
+	db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$1")"
+}
+
+oid_of() {
+	db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$1")"
+}
+
+# users_add PASSWORD PREFIX WHO:ROLE[:TENANT[:ORGANIZATION]]...: creates
+# each user PREFIXWHO-$RUN with estuaryctl, with ROLE in the tenant and
+# the organization named (if any) and PASSWORD (left in $T_TMP/pw), and
+# opens its session WHO: a check each, "setup: WHO logs in".  The script
+# ends when a user cannot be made.
+users_add() {
+	local pw=$1 prefix=$2 u who role tenant org
+
+	shift 2
+	printf '%s\n' "$pw" >"$T_TMP/pw"
+	for u in "$@"; do
+		IFS=: read -r who role tenant org <<<"$u"
+		ctl user add --username "$prefix$who-$RUN" --role "$role" \
+		    ${tenant:+--tenant "$tenant"} ${org:+--org "$org"} \
+		    --password-file "$T_TMP/pw" >/dev/null ||
+		    { echo "cannot create user $who"; exit 1; }
+		check_eq "setup: $who logs in" 200 \
+		    "$(session "$who" "$prefix$who-$RUN" "$pw")"
+	done
+}
+
+# tenant_post WHO NAME, org_post WHO NAME TENANT-ID: a tenant, an
+# organization of the tenant, created through the API with WHO's
+# session; print the status (the answer's id: jbody .id).
+tenant_post() {
+	as "$1" POST /api/v1/tenants "$(jq -nc --arg n "$2" '{name: $n}')"
+}
+
+org_post() {
+	as "$1" POST /api/v1/organizations "$(jq -nc --arg n "$2" \
+	    --argjson t "$3" '{tenant_id: $t, name: $n}')"
+}
+
+# user_post USERNAME PASSWORD ROLE TENANT-ID [ORG-ID]: a user created
+# through the API by the admin session; prints the status.
+user_post() {
+	as admin POST /api/v1/users "$(jq -nc --arg u "$1" --arg p "$2" \
+	    --arg r "$3" --argjson t "$4" --argjson o "${5:-null}" \
+	    '{username: $u, password: $p, role: $r, tenant_id: $t, org_id: $o}')"
+}
+
+# app_rowid APP: the row id (api_applications.id) of the API application
+# APP, "AppID<TAB>AppKey" as app_add prints it.
+app_rowid() {
+	db_sql "SELECT id FROM api_applications
+	    WHERE app_id = $(sqlstr "${1%%	*}")"
+}
+
+# ca_add NAME FILE [KEY-TYPE [DAYS [PARENT]]]: a CA in the HSM made with
+# estuaryctl: subject "CN=NAME", EC P-256 and 3650 days by default, a
+# root unless PARENT names its issuer; its certificate goes to FILE.
+# Prints its id.
+ca_add() {
+	ctl ca create --name "$1" --subject "CN=$1" --key-type "${3:-ec-p256}" \
+	    --days "${4:-3650}" ${5:+--parent "$5"} --out "$2" 2>/dev/null
+}
+
+# ca_post NAME KIND KEY-TYPE DAYS [PARENT-ID]: a global CA ("root" or
+# "issuing") created through the API by the admin session, named
+# "NAME $RUN" with the subject "CN=NAME $RUN,O=Estuary Tests"; prints
+# the status.
+ca_post() {
+	as admin POST /api/v1/cas "$(jq -nc --arg n "$1 $RUN" --arg k "$2" \
+	    --arg kt "$3" --arg s "CN=$1 $RUN,O=Estuary Tests" --argjson d "$4" \
+	    --argjson p "${5:-null}" \
+	    '{name: $n, kind: $k, key_type: $kt, subject: $s, validity_days: $d,
+	      scope: "global"} + (if $p then {parent_id: $p} else {} end)')"
+}
+
+# tpl_add NAME TYPE CA-ID SUBJECT-FIELDS [JSON]: a certificate template
+# created through the API by the admin session: 365 days, EC P-256 keys,
+# digitalSignature and clientAuth, the subject fields (a JSON array),
+# then the members of the object JSON (scope, key generation...) over
+# those.  Prints its id; the answer stays in $T_TMP/body.
+tpl_add() {
+	local more=${5:-}
+
+	[ -n "$more" ] || more='{}'
+	as admin POST /api/v1/cert-templates "$(jq -nc --arg n "$1" \
+	    --arg t "$2" --argjson ca "$3" --argjson f "$4" --argjson m "$more" \
+	    '{name: $n, type: $t, ca_id: $ca, validity_days: 365,
+	      key_types: ["ec-p256"], key_usage: ["digitalSignature"],
+	      extended_key_usage: ["clientAuth"], subject_fields: $f} + $m')" \
+	    >/dev/null
+	jbody .id
+}
+
+# field_id FILE ATTRIBUTE: the id of the subject field for ATTRIBUTE of
+# the template in FILE (as the API gives it).
+field_id() {
+	jq ".subject_fields[] | select(.attribute == \"$2\") | .id" "$1"
+}
+
+# extca_add NAME FILE TENANT-ID [ORG-ID [VERIFIED]]: registers the CA
+# certificate in FILE as an external CA of the tenant (of the
+# organization when ORG-ID is not empty), verified unless VERIFIED is
+# false, with the admin session; prints the status.
+extca_add() {
+	as admin POST /api/v1/external-cas "$(jq -nc --arg n "$1" \
+	    --rawfile c "$2" --argjson t "$3" --arg o "${4:-}" \
+	    --argjson v "${5:-true}" '{name: $n, certificate: $c,
+	    tenant_id: $t, verified: $v} +
+	    (if $o == "" then {} else {org_id: ($o | tonumber)} end)')"
+}
+
+# devtype_ext NAME EXTCA-ID OP-TEMPLATE-ID JSON: a device type whose
+# factory certificates come from the external CA, with one operational
+# template, then the members of the object JSON (where it belongs:
+# tenant_id or org_id; dar...) over those, created by the admin session;
+# prints the status.
+devtype_ext() {
+	as admin POST /api/v1/device-types "$(jq -nc --arg n "$1" \
+	    --argjson x "$2" --argjson ot "$3" --argjson m "$4" \
+	    '{name: $n, factory_source: "external", external_ca_id: $x,
+	      operational_templates: [{template_id: $ot}]} + $m')"
+}
+
+# cert_pem TEMPLATE-ID CSR-FILE PEM-FILE: a certificate of the template
+# for the CSR in CSR-FILE, issued through the API by the admin session,
+# into PEM-FILE.
+cert_pem() {
+	as admin POST /api/v1/certificates "$(jq -nc --argjson t "$1" \
+	    --rawfile c "$2" '{template_id: $t, csr: $c}')" >/dev/null &&
+	    jbody .pem >"$3"
+}
+
+# nrows TABLE...: how many rows each TABLE holds, one string with a space
+# between the numbers; a TABLE may carry a condition ("certificates
+# WHERE device_id IS NOT NULL").  Taken before and after a refusal, it
+# shows that nothing was written.
+nrows() {
+	local t q=
+
+	for t in "$@"; do
+		q+="${q:+, }(SELECT COUNT(*) FROM $t)"
+	done
+	db_sql "SELECT CONCAT_WS(' ', $q)"
+}
+
+# check_refused DESC STATUS FIELD ACTUAL: a request answered ACTUAL was
+# refused with STATUS naming FIELD: the checks "DESC: STATUS" and "DESC:
+# field FIELD" (the second left out when FIELD is "-").
+check_refused() {
+	check_eq "$1: $2" "$2" "$4"
+	[ "$3" = - ] || check_eq "$1: field $3" "$3" "$(jbody .error.field)"
+}
+
 # --- certificates ---------------------------------------------------------------
 
 # fp FILE [FORMAT]: the SHA-256 fingerprint of the certificate in FILE
@@ -272,6 +453,72 @@ app_add() {
 fp() {
 	openssl x509 -in "$1" -inform "${2:-PEM}" -noout -fingerprint -sha256 \
 	    2>/dev/null || echo "no certificate in $1"
+}
+
+# hexfp FILE: the SHA-256 of the DER of the PEM certificate in FILE, in
+# lower-case hex (as the database keeps fingerprints).
+hexfp() {
+	openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1
+}
+
+# subject FILE: the subject of the certificate in FILE, RFC 2253.
+subject() {
+	openssl x509 -in "$1" -noout -subject -nameopt RFC2253 2>/dev/null |
+	    sed 's/^subject=//'
+}
+
+# ossl_cnf: the path of an openssl configuration for certificates made by
+# openssl (written at the first call), with the extension sections ca_ext
+# (a CA), leaf_ext (an end entity) and client_ext (an end entity for TLS
+# client authentication).
+ossl_cnf() {
+	local f=$T_TMP/lib-openssl.cnf
+
+	[ -s "$f" ] || cat >"$f" <<-'CNF'
+		[req]
+		distinguished_name = dn
+		[dn]
+		[ca_ext]
+		basicConstraints = critical,CA:TRUE
+		keyUsage = critical,keyCertSign,cRLSign
+		subjectKeyIdentifier = hash
+		[leaf_ext]
+		basicConstraints = critical,CA:FALSE
+		keyUsage = critical,digitalSignature
+		[client_ext]
+		basicConstraints = critical,CA:FALSE
+		keyUsage = critical,digitalSignature
+		extendedKeyUsage = clientAuth
+	CNF
+	printf '%s' "$f"
+}
+
+# csr_new PREFIX SUBJECT [rsa]: a new key (EC P-256, or RSA 2048) in
+# PREFIX.key and a CSR of it for SUBJECT in PREFIX.csr.
+csr_new() {
+	local opt=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+
+	[ "${3:-ec}" = rsa ] && opt=(-newkey rsa:2048)
+	openssl req -new "${opt[@]}" -nodes -keyout "$1.key" -subj "$2" \
+	    -out "$1.csr" 2>/dev/null
+}
+
+# x509_ca PREFIX SUBJECT: a self-signed EC P-256 CA made by openssl (an
+# external CA), valid 30 days, in PREFIX.pem with its key in PREFIX.key.
+x509_ca() {
+	openssl req -x509 -new -nodes -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -keyout "$1.key" -out "$1.pem" \
+	    -days 30 -subj "$2" -config "$(ossl_cnf)" -extensions ca_ext \
+	    2>/dev/null
+}
+
+# x509_sign PREFIX CA-PREFIX [SECTION]: PREFIX.csr signed by the CA in
+# CA-PREFIX.pem (key CA-PREFIX.key) for 10 days with the extensions of
+# SECTION of ossl_cnf (leaf_ext by default), into PREFIX.pem.
+x509_sign() {
+	openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" \
+	    -CAcreateserial -days 10 -extfile "$(ossl_cnf)" \
+	    -extensions "${3:-leaf_ext}" -out "$1.pem" 2>/dev/null
 }
 
 # finish: prints "<script>: N passed, N failed"; the script's last command,

@@ -36,8 +36,7 @@ nusers() {
 	db_sql "SELECT COUNT(*) FROM users"
 }
 
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+admin_session
 
 # --- tenants: create, read, duplicates ------------------------------------------
 T1="Admin T1 $RUN"
@@ -240,11 +239,7 @@ check_eq "org filter tenant_id" "$OID1 $OIDM" \
 
 # --- users of each role (created through the API) ------------------------------------
 mkuser() { # WHO ROLE TENANT ORG: creates WHO-RUN with password PW
-	local body
-	body=$(jq -nc --arg u "$1-$RUN" --arg p "$PW" --arg r "$2" \
-	    --argjson t "${3:-null}" --argjson o "${4:-null}" \
-	    '{username: $u, password: $p, role: $r, tenant_id: $t, org_id: $o}')
-	as admin POST $USERS "$body"
+	user_post "$1-$RUN" "$PW" "$2" "${3:-null}" "$4"
 }
 check_eq "user create (tenant_admin): 201" 201 "$(mkuser ta1 tenant_admin "$TID1")"
 UTA1=$(jbody .id)

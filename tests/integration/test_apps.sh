@@ -32,23 +32,14 @@ napps() {
 }
 
 # --- setup: two tenants, an organization, users of several roles ------------
-{ ctl tenant add "$T1" >/dev/null && ctl tenant add "$T2" >/dev/null &&
-    ctl org add --tenant "$T1" "$ORG1" >/dev/null; } ||
-    { echo "setup failed"; exit 1; }
-TID1=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T1")")
-TID2=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T2")")
-OID1=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$ORG1")")
-printf '%s\n' "$PW" >"$T_TMP/pw"
-for u in ta1:tenant_admin:"$T1" tau1:tenant_auditor:"$T1" \
-    top1:tenant_operator:"$T1" ta2:tenant_admin:"$T2"; do
-	IFS=: read -r who role tenant <<<"$u"
-	ctl user add --username "$who-$RUN" --role "$role" --tenant "$tenant" \
-	    --password-file "$T_TMP/pw" >/dev/null ||
-	    { echo "cannot create user $who"; exit 1; }
-	check_eq "setup: $who logs in" 200 "$(session "$who" "$who-$RUN" "$PW")"
-done
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+tenant_add "$T1" "$ORG1"
+tenant_add "$T2"
+TID1=$(tid_of "$T1")
+TID2=$(tid_of "$T2")
+OID1=$(oid_of "$ORG1")
+users_add "$PW" "" ta1:tenant_admin:"$T1" tau1:tenant_auditor:"$T1" \
+    top1:tenant_operator:"$T1" ta2:tenant_admin:"$T2"
+admin_session
 
 # --- create ---------------------------------------------------------------------
 name="app-$RUN"

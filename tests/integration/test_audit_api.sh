@@ -81,15 +81,12 @@ check_eq "a wrong password is refused" 401 \
 check_eq "the Admin logs in" 200 "$(session adm "$ADM" "$PW")"
 ADM_ID=$(jbody .user.id)
 
-check_eq "tenant A created" 201 \
-    "$(as adm POST /api/v1/tenants "$(jq -nc --arg n "$TA_NAME" '{name: $n}')")"
+check_eq "tenant A created" 201 "$(tenant_post adm "$TA_NAME")"
 TA=$(jbody .id)
-check_eq "tenant =evil created" 201 \
-    "$(as adm POST /api/v1/tenants "$(jq -nc --arg n "$TE_NAME" '{name: $n}')")"
+check_eq "tenant =evil created" 201 "$(tenant_post adm "$TE_NAME")"
 TE=$(jbody .id)
 check_eq "organization created" 201 \
-    "$(as adm POST /api/v1/organizations "$(jq -nc --arg n "$ORG_NAME" \
-	--argjson t "${TA:-0}" '{tenant_id: $t, name: $n}')")"
+    "$(org_post adm "$ORG_NAME" "${TA:-0}")"
 OA=$(jbody .id)
 
 AUD=$(app_add "$TA_NAME" tenant_auditor "aud-$RUN")
@@ -138,8 +135,12 @@ check_eq "filter action+entity" "tenant/create/success tenant/create/success" \
     "$(rows)"
 logs "actor_name=$ADM&outcome=failure" >/dev/null
 check_eq "filter outcome" "user/login/failure" "$(rows)"
-logs "actor_id=$ADM_ID&outcome=success" >/dev/null
-check_eq "filter actor_id" 4 "$(count)"
+logs "actor_type=user&actor_id=$ADM_ID&outcome=success" >/dev/null
+check_eq "filter actor_type+actor_id" 4 "$(count)"
+check_eq "filter actor_id without actor_type: 400" 400 \
+    "$(logs "actor_id=$ADM_ID")"
+check_eq "filter actor_id without actor_type: names it" actor_id \
+    "$(jbody .error.field)"
 logs "actor_type=application&actor_name=$ADM" >/dev/null
 check_eq "filter actor_type" 0 "$(count)"
 logs "actor_name=$(printf '%s' "$ADM" | tr '[:lower:]' '[:upper:]')" >/dev/null

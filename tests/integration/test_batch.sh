@@ -138,24 +138,16 @@ items_count() {
 	db_sql "SELECT COUNT(*) FROM batch_items"
 }
 
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+admin_session
 check_match "setup: the worker runs" "^[0-9]+$" "$(worker_pid)"
 check_match "setup: devstack status shows the worker" "worker: +running" \
     "$("$ESTUARY_SRCDIR/devstack" status 2>&1)"
 
 # --- setup: CAs and templates ------------------------------------------------------
-mkca() { # NAME KIND DAYS [PARENT]
-	as admin POST /api/v1/cas "$(jq -nc --arg n "$1 $RUN" --arg k "$2" \
-	    --arg s "CN=$1 $RUN,O=Estuary Tests" --argjson d "$3" \
-	    --argjson p "${4:-null}" \
-	    '{name: $n, kind: $k, key_type: "ec-p256", subject: $s,
-	      validity_days: $d, scope: "global"}
-	     + (if $p then {parent_id: $p} else {} end)')"
-}
-check_eq "setup: root CA" 201 "$(mkca "Batch Root" root 3650)"
+check_eq "setup: root CA" 201 "$(ca_post "Batch Root" root ec-p256 3650)"
 ROOT=$(jbody .id)
-check_eq "setup: issuing CA" 201 "$(mkca "Batch Issuing" issuing 1825 "$ROOT")"
+check_eq "setup: issuing CA" 201 \
+    "$(ca_post "Batch Issuing" issuing ec-p256 1825 "$ROOT")"
 ISS=$(jbody .id)
 as admin GET "/api/v1/cas/$ROOT/download?format=pem" >/dev/null
 cp "$T_TMP/body" "$T_TMP/root.pem"
@@ -482,16 +474,12 @@ check_eq "expiry: the certificate's PKCS#12 is gone too (410)" 410 \
 check_eq "expiry: other jobs keep theirs" 200 "$(as admin POST "$BATCH/$J20/archive" '{}')"
 
 # --- permissions -----------------------------------------------------------------------
-check_eq "setup: tenant" 201 \
-    "$(as admin POST /api/v1/tenants "$(jq -nc --arg n "Batch T1 $RUN" '{name: $n}')")"
+check_eq "setup: tenant" 201 "$(tenant_post admin "Batch T1 $RUN")"
 TID=$(jbody .id)
-check_eq "setup: tenant 2" 201 \
-    "$(as admin POST /api/v1/tenants "$(jq -nc --arg n "Batch T2 $RUN" '{name: $n}')")"
+check_eq "setup: tenant 2" 201 "$(tenant_post admin "Batch T2 $RUN")"
 TID2=$(jbody .id)
 mkuser() { # WHO ROLE TENANT
-	as admin POST /api/v1/users "$(jq -nc --arg u "bat-$1-$RUN" \
-	    --arg p "$PW" --arg r "$2" --argjson t "$3" \
-	    '{username: $u, password: $p, role: $r, tenant_id: $t}')"
+	user_post "bat-$1-$RUN" "$PW" "$2" "$3"
 }
 check_eq "setup: tenant operator" 201 "$(mkuser op tenant_operator "$TID")"
 check_eq "setup: tenant auditor" 201 "$(mkuser au tenant_auditor "$TID")"

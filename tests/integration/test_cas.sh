@@ -56,8 +56,7 @@ dl() {
 	printf '%s' "$code"
 }
 
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+admin_session
 check_match "setup: the instance publishes over plain HTTP" \
     '^http://127\.0\.0\.1:[0-9]+$' "${ESTUARY_PKI_URL:-}"
 

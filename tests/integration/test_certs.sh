@@ -80,24 +80,18 @@ text() {
 	openssl x509 -in "$1" -noout -text 2>&1
 }
 
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+admin_session
 
 # --- setup: tenants, an organization, users --------------------------------------
-check_eq "setup: tenant 1" 201 \
-    "$(as admin POST /api/v1/tenants "$(jq -nc --arg n "Cert T1 $RUN" '{name: $n}')")"
+check_eq "setup: tenant 1" 201 "$(tenant_post admin "Cert T1 $RUN")"
 TID1=$(jbody .id)
-check_eq "setup: tenant 2" 201 \
-    "$(as admin POST /api/v1/tenants "$(jq -nc --arg n "Cert T2 $RUN" '{name: $n}')")"
+check_eq "setup: tenant 2" 201 "$(tenant_post admin "Cert T2 $RUN")"
 TID2=$(jbody .id)
 check_eq "setup: organization in tenant 1" 201 \
-    "$(as admin POST /api/v1/organizations "$(jq -nc --arg n "Cert O1 $RUN" --argjson t "$TID1" '{name: $n, tenant_id: $t}')")"
+    "$(org_post admin "Cert O1 $RUN" "$TID1")"
 OID1=$(jbody .id)
 mkuser() { # WHO ROLE TENANT [ORG]
-	as admin POST /api/v1/users "$(jq -nc --arg u "crt-$1-$RUN" \
-	    --arg p "$PW" --arg r "$2" --argjson t "$3" \
-	    --argjson o "${4:-null}" \
-	    '{username: $u, password: $p, role: $r, tenant_id: $t, org_id: $o}')"
+	user_post "crt-$1-$RUN" "$PW" "$2" "$3" "$4"
 }
 check_eq "setup: tenant operator 1" 201 "$(mkuser to1 tenant_operator "$TID1")"
 check_eq "setup: tenant auditor 1" 201 "$(mkuser tu1 tenant_auditor "$TID1")"
@@ -109,20 +103,13 @@ for who in to1 tu1 oo1 ta2; do
 done
 
 # --- setup: CAs in the HSM through the API ----------------------------------------
-mkca() { # NAME KIND KEYTYPE DAYS [PARENT]
-	as admin POST /api/v1/cas "$(jq -nc --arg n "$1 $RUN" --arg k "$2" \
-	    --arg kt "$3" --arg s "CN=$1 $RUN,O=Estuary Tests" --argjson d "$4" \
-	    --argjson p "${5:-null}" \
-	    '{name: $n, kind: $k, key_type: $kt, subject: $s, validity_days: $d,
-	      scope: "global"} + (if $p then {parent_id: $p} else {} end)')"
-}
-check_eq "setup: EC root CA" 201 "$(mkca "Cert Root" root ec-p256 3650)"
+check_eq "setup: EC root CA" 201 "$(ca_post "Cert Root" root ec-p256 3650)"
 ROOT=$(jbody .id)
 check_eq "setup: EC issuing CA" 201 \
-    "$(mkca "Cert Issuing" issuing ec-p256 1825 "$ROOT")"
+    "$(ca_post "Cert Issuing" issuing ec-p256 1825 "$ROOT")"
 ISS=$(jbody .id)
 check_eq "setup: RSA issuing CA under the EC root" 201 \
-    "$(mkca "Cert RSA Issuing" issuing rsa-2048 1825 "$ROOT")"
+    "$(ca_post "Cert RSA Issuing" issuing rsa-2048 1825 "$ROOT")"
 RISS=$(jbody .id)
 check_eq "setup: root PEM" 200 \
     "$(fetch "$T_TMP/root.pem" admin GET "/api/v1/cas/$ROOT/download?format=pem")"

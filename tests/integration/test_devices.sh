@@ -22,8 +22,6 @@
 
 DEV=/api/v1/devices
 DT=/api/v1/device-types
-TPL=/api/v1/cert-templates
-EXT=/api/v1/external-cas
 CERTS=/api/v1/certificates
 PW="pw-$RUN-Secret"
 T1="Device T1 $RUN"
@@ -37,10 +35,8 @@ mkdir -p "$D"
 # ndev: devices, their attribute values, credential files and
 # certificates bound to a device, as one string.
 ndev() {
-	db_sql "SELECT CONCAT_WS(' ', (SELECT COUNT(*) FROM devices),
-	    (SELECT COUNT(*) FROM device_attributes),
-	    (SELECT COUNT(*) FROM device_credentials),
-	    (SELECT COUNT(*) FROM certificates WHERE device_id IS NOT NULL))"
+	nrows devices device_attributes device_credentials \
+	    "certificates WHERE device_id IS NOT NULL"
 }
 
 # create WHO JSON: POST /devices; prints the status.
@@ -50,8 +46,7 @@ create() {
 
 # csr NAME SUBJECT: an EC P-256 key and CSR in $D/NAME.key and NAME.csr.
 csr() {
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$D/$1.key" -subj "$2" -out "$D/$1.csr" 2>/dev/null
+	csr_new "$D/$1" "$2"
 }
 
 # pem KIND FILE: the PEM of the certificate of KIND ("factory",
@@ -61,63 +56,34 @@ pem() {
 	    "$T_TMP/body" >"$2"
 }
 
-# subject FILE: the subject of the certificate in FILE, RFC 2253.
-subject() {
-	openssl x509 -in "$1" -noout -subject -nameopt RFC2253 2>/dev/null |
-	    sed 's/^subject=//'
-}
-
 # refuse DESC STATUS FIELD WHO JSON: a create refused with STATUS naming
 # FIELD.
 refuse() {
-	check_eq "$1: $2" "$2" "$(create "$4" "$5")"
-	check_eq "$1: field $3" "$3" "$(jbody .error.field)"
+	check_refused "$1" "$2" "$3" "$(create "$4" "$5")"
 }
 
 # --- setup: tenants, organizations, users of every role --------------------------
-{ ctl tenant add "$T1" >/dev/null && ctl tenant add "$T2" >/dev/null &&
-    ctl org add --tenant "$T1" "$O1" >/dev/null &&
-    ctl org add --tenant "$T1" "$O1B" >/dev/null &&
-    ctl org add --tenant "$T2" "$O2" >/dev/null; } ||
-    { echo "setup failed"; exit 1; }
-TID1=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T1")")
-TID2=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T2")")
-OID1=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O1")")
-OID1B=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O1B")")
-printf '%s\n' "$PW" >"$T_TMP/pw"
-for u in ta1:tenant_admin:"$T1": tau1:tenant_auditor:"$T1": \
+tenant_add "$T1" "$O1" "$O1B"
+tenant_add "$T2" "$O2"
+TID1=$(tid_of "$T1")
+TID2=$(tid_of "$T2")
+OID1=$(oid_of "$O1")
+OID1B=$(oid_of "$O1B")
+users_add "$PW" "" ta1:tenant_admin:"$T1": tau1:tenant_auditor:"$T1": \
     top1:tenant_operator:"$T1": oop1:org_operator:"$T1":"$O1" \
-    oopb:org_operator:"$T1":"$O1B" ta2:tenant_admin:"$T2": aud:auditor::; do
-	IFS=: read -r who role tenant org <<<"$u"
-	ctl user add --username "$who-$RUN" --role "$role" \
-	    ${tenant:+--tenant "$tenant"} ${org:+--org "$org"} \
-	    --password-file "$T_TMP/pw" >/dev/null ||
-	    { echo "cannot create user $who"; exit 1; }
-	check_eq "setup: $who logs in" 200 "$(session "$who" "$who-$RUN" "$PW")"
-done
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+    oopb:org_operator:"$T1":"$O1B" ta2:tenant_admin:"$T2": aud:auditor::
+admin_session
 
-FCA=$(ctl ca create --name "Dev factory CA $RUN" --subject "CN=Dev factory CA $RUN" \
-    --key-type ec-p256 --days 3650 --out "$D/fca.pem" 2>/dev/null)
-OCA=$(ctl ca create --name "Dev operational CA $RUN" \
-    --subject "CN=Dev operational CA $RUN" --key-type ec-p256 --days 3650 \
-    --out "$D/oca.pem" 2>/dev/null)
+FCA=$(ca_add "Dev factory CA $RUN" "$D/fca.pem")
+OCA=$(ca_add "Dev operational CA $RUN" "$D/oca.pem")
 check_match "setup: two CAs" '^[0-9]+ [0-9]+$' "$FCA $OCA"
 
 # tpl NAME TYPE CA SUBJECT-FIELDS: a tenant T1 template made by the admin,
 # server key generation on with a retention of 2 days; prints its id.
 tpl() {
-	as admin POST "$TPL" "$(jq -nc --arg n "$1 $RUN" --arg t "$2" \
-	    --argjson ca "$3" --argjson f "$4" --argjson tid "$TID1" \
-	    '{name: $n, type: $t, ca_id: $ca, validity_days: 365,
-	      scope: "tenant", tenant_id: $tid,
-	      key_types: ["ec-p256"], server_keygen: true,
-	      keygen_key_type: "ec-p256", key_retention_days: 2,
-	      key_usage: ["digitalSignature"],
-	      extended_key_usage: ["clientAuth"], subject_fields: $f}')" \
-	    >/dev/null
-	jbody .id
+	tpl_add "$1 $RUN" "$2" "$3" "$4" "$(jq -nc --argjson tid "$TID1" \
+	    '{scope: "tenant", tenant_id: $tid, server_keygen: true,
+	      keygen_key_type: "ec-p256", key_retention_days: 2}')"
 }
 FT=$(tpl "Dev factory" factory "$FCA" '[
 	{"attribute": "CN", "rule": "required", "max_length": 64},
@@ -132,9 +98,9 @@ OT2=$(tpl "Dev op two" operational "$OCA" \
     '[{"attribute": "CN", "rule": "required", "max_length": 64},
       {"attribute": "O", "rule": "optional", "max_length": 64}]')
 check_match "setup: templates" '^[0-9]+ [0-9]+ [0-9]+$' "$FT $OT1 $OT2"
-F_CN=$(jq '.subject_fields[] | select(.attribute == "CN") | .id' "$T_TMP/ft.json")
-F_O=$(jq '.subject_fields[] | select(.attribute == "O") | .id' "$T_TMP/ft.json")
-F_SN=$(jq '.subject_fields[] | select(.attribute == "serialNumber") | .id' "$T_TMP/ft.json")
+F_CN=$(field_id "$T_TMP/ft.json" CN)
+F_O=$(field_id "$T_TMP/ft.json" O)
+F_SN=$(field_id "$T_TMP/ft.json" serialNumber)
 
 # The guide's device type, with device ID/password.
 check_eq "setup: the guide's device type" 201 "$(as admin POST "$DT" \
@@ -165,42 +131,20 @@ check_eq "setup: a device type without credentials" 201 "$(as admin POST "$DT" \
 DTP=$(jbody .id)
 
 # An external factory CA made by openssl, and a device type trusting it.
-cat >"$D/openssl.cnf" <<EOF
-[req]
-distinguished_name = dn
-[dn]
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[leaf_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-EOF
 for n in ext other; do
-	openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -keyout "$D/$n-ca.key" -out "$D/$n-ca.pem" -days 30 \
-	    -subj "/CN=Dev $n CA $RUN" -config "$D/openssl.cnf" \
-	    -extensions ca_ext 2>/dev/null || { echo "cannot make CA $n"; exit 1; }
+	x509_ca "$D/$n-ca" "/CN=Dev $n CA $RUN" ||
+	    { echo "cannot make CA $n"; exit 1; }
 done
 # leaf NAME CA: a device certificate that CA issued, in $D/NAME.pem.
 leaf() {
-	csr "$1" "/CN=$1 $RUN" &&
-	    openssl x509 -req -in "$D/$1.csr" -CA "$D/$2-ca.pem" \
-		-CAkey "$D/$2-ca.key" -CAcreateserial -days 10 \
-		-extfile "$D/openssl.cnf" -extensions leaf_ext \
-		-out "$D/$1.pem" 2>/dev/null
+	csr "$1" "/CN=$1 $RUN" && x509_sign "$D/$1" "$D/$2-ca"
 }
-check_eq "setup: the external CA" 201 "$(as admin POST "$EXT" \
-    "$(jq -nc --arg n "Dev ext $RUN" --rawfile c "$D/ext-ca.pem" \
-	--argjson t "$TID1" '{name: $n, certificate: $c, tenant_id: $t,
-	verified: true}')")"
+check_eq "setup: the external CA" 201 \
+    "$(extca_add "Dev ext $RUN" "$D/ext-ca.pem" "$TID1")"
 EXTCA=$(jbody .id)
 check_eq "setup: a device type with the external factory CA" 201 \
-    "$(as admin POST "$DT" "$(jq -nc --arg n "Dev external $RUN" \
-	--argjson t "$TID1" --argjson x "$EXTCA" --argjson o1 "$OT1" '{
-	name: $n, tenant_id: $t, factory_source: "external",
-	external_ca_id: $x, operational_templates: [{template_id: $o1}]}')")"
+    "$(devtype_ext "Dev external $RUN" "$EXTCA" "$OT1" \
+	"$(jq -nc --argjson t "$TID1" '{tenant_id: $t}')")"
 DTX=$(jbody .id)
 
 # --- the guide's subjects --------------------------------------------------------

@@ -34,12 +34,8 @@ mkdir -p "$D"
 
 # ndt: device types and their child rows, all tables, as one string.
 ndt() {
-	db_sql "SELECT CONCAT_WS(' ',
-	    (SELECT COUNT(*) FROM device_types),
-	    (SELECT COUNT(*) FROM device_type_op_templates),
-	    (SELECT COUNT(*) FROM device_type_properties),
-	    (SELECT COUNT(*) FROM device_type_attributes),
-	    (SELECT COUNT(*) FROM device_type_mappings))"
+	nrows device_types device_type_op_templates device_type_properties \
+	    device_type_attributes device_type_mappings
 }
 
 # post WHO JSON: POST /device-types; prints the status.
@@ -49,54 +45,32 @@ post() {
 
 # refuse DESC FIELD JSON [WHO]: a create refused with 422 naming FIELD.
 refuse() {
-	check_eq "$1: 422" 422 "$(post "${4:-admin}" "$3")"
-	check_eq "$1: field $2" "$2" "$(jbody .error.field)"
+	check_refused "$1" 422 "$2" "$(post "${4:-admin}" "$3")"
 }
 
 # --- setup: tenants, organizations, users of every role --------------------------
-{ ctl tenant add "$T1" >/dev/null && ctl tenant add "$T2" >/dev/null &&
-    ctl org add --tenant "$T1" "$O1" >/dev/null &&
-    ctl org add --tenant "$T1" "$O1B" >/dev/null &&
-    ctl org add --tenant "$T2" "$O2" >/dev/null; } ||
-    { echo "setup failed"; exit 1; }
-TID1=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T1")")
-TID2=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T2")")
-OID1=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O1")")
-OID1B=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O1B")")
-OID2=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O2")")
-printf '%s\n' "$PW" >"$T_TMP/pw"
-for u in ta1:tenant_admin:"$T1": tau1:tenant_auditor:"$T1": \
+tenant_add "$T1" "$O1" "$O1B"
+tenant_add "$T2" "$O2"
+TID1=$(tid_of "$T1")
+TID2=$(tid_of "$T2")
+OID1=$(oid_of "$O1")
+OID1B=$(oid_of "$O1B")
+OID2=$(oid_of "$O2")
+users_add "$PW" "" ta1:tenant_admin:"$T1": tau1:tenant_auditor:"$T1": \
     top1:tenant_operator:"$T1": oop1:org_operator:"$T1":"$O1" \
-    oopb:org_operator:"$T1":"$O1B" ta2:tenant_admin:"$T2": aud:auditor::; do
-	IFS=: read -r who role tenant org <<<"$u"
-	ctl user add --username "$who-$RUN" --role "$role" \
-	    ${tenant:+--tenant "$tenant"} ${org:+--org "$org"} \
-	    --password-file "$T_TMP/pw" >/dev/null ||
-	    { echo "cannot create user $who"; exit 1; }
-	check_eq "setup: $who logs in" 200 "$(session "$who" "$who-$RUN" "$PW")"
-done
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+    oopb:org_operator:"$T1":"$O1B" ta2:tenant_admin:"$T2": aud:auditor::
+admin_session
 
 # Two CAs in the HSM: one for factory, one for operational certificates.
-FCA=$(ctl ca create --name "DT factory CA $RUN" --subject "CN=DT factory CA $RUN" \
-    --key-type ec-p256 --days 3650 --out "$D/fca.pem" 2>/dev/null)
-OCA=$(ctl ca create --name "DT operational CA $RUN" \
-    --subject "CN=DT operational CA $RUN" --key-type ec-p256 --days 3650 \
-    --out "$D/oca.pem" 2>/dev/null)
+FCA=$(ca_add "DT factory CA $RUN" "$D/fca.pem")
+OCA=$(ca_add "DT operational CA $RUN" "$D/oca.pem")
 check_match "setup: two CAs" '^[0-9]+ [0-9]+$' "$FCA $OCA"
 
 # tpl NAME TYPE CA SCOPE-JSON SUBJECT-FIELDS [SAN-FIELDS]: a template made
 # by the admin; prints its id.
 tpl() {
-	as admin POST "$TPL" "$(jq -nc --arg n "$1 $RUN" --arg t "$2" \
-	    --argjson ca "$3" --argjson s "$4" --argjson f "$5" \
-	    --argjson san "${6:-[]}" \
-	    '{name: $n, type: $t, ca_id: $ca, validity_days: 365,
-	      key_types: ["ec-p256"], key_usage: ["digitalSignature"],
-	      extended_key_usage: ["clientAuth"], subject_fields: $f,
-	      san_fields: $san} + $s')" >/dev/null
-	jbody .id
+	tpl_add "$1 $RUN" "$2" "$3" "$5" "$(jq -nc --argjson s "$4" \
+	    --argjson san "${6:-[]}" '{san_fields: $san} + $s')"
 }
 T1S=$(jq -nc --argjson t "$TID1" '{scope: "tenant", tenant_id: $t}')
 CN='{"attribute": "CN", "rule": "required", "max_length": 64}'
@@ -122,38 +96,24 @@ check_match "setup: templates" '^([0-9]+ ){6}[0-9]+$' \
     "$FT $OT1 $OT2 $OTF $OTX $OTO $OTI"
 check_eq "setup: a template deactivated" 200 \
     "$(as admin POST "$TPL/$OTI/deactivate")"
-F_CN=$(jq '.subject_fields[] | select(.attribute == "CN") | .id' "$T_TMP/ft.json")
-F_O=$(jq '.subject_fields[] | select(.attribute == "O") | .id' "$T_TMP/ft.json")
-F_OU=$(jq '.subject_fields[] | select(.attribute == "OU") | .id' "$T_TMP/ft.json")
-F_SN=$(jq '.subject_fields[] | select(.attribute == "serialNumber") | .id' "$T_TMP/ft.json")
+F_CN=$(field_id "$T_TMP/ft.json" CN)
+F_O=$(field_id "$T_TMP/ft.json" O)
+F_OU=$(field_id "$T_TMP/ft.json" OU)
+F_SN=$(field_id "$T_TMP/ft.json" serialNumber)
 F_DNS=$(jq '.san_fields[0].id' "$T_TMP/ft.json")
-F_O2=$(jq '.subject_fields[] | select(.attribute == "O") | .id' "$T_TMP/ot2.json")
+F_O2=$(field_id "$T_TMP/ot2.json" O)
 check_match "setup: the template shows its field ids" '^([0-9]+ ){5}[0-9]+$' \
     "$F_CN $F_O $F_OU $F_SN $F_DNS $F_O2"
 
 # External CAs: one made here by openssl (verified), the same unverified,
 # one deactivated, and the operational CA's own certificate.
-cat >"$D/openssl.cnf" <<EOF
-[req]
-distinguished_name = dn
-[dn]
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-EOF
 for n in ext unv ina; do
-	openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -keyout "$D/$n.key" -out "$D/$n.pem" -days 30 \
-	    -subj "/CN=DT $n $RUN" -config "$D/openssl.cnf" \
-	    -extensions ca_ext 2>/dev/null ||
+	x509_ca "$D/$n" "/CN=DT $n $RUN" ||
 	    { echo "cannot make the external CA $n"; exit 1; }
 done
 # extca NAME FILE VERIFIED: registers a tenant-wide external CA of T1.
 extca() {
-	as admin POST "$EXT" "$(jq -nc --arg n "$1 $RUN" --rawfile c "$2" \
-	    --argjson t "$TID1" --argjson v "$3" \
-	    '{name: $n, certificate: $c, tenant_id: $t, verified: $v}')" >/dev/null
+	extca_add "$1 $RUN" "$2" "$TID1" "" "$3" >/dev/null
 	jbody .id
 }
 EXT_OK=$(extca "DT ext" "$D/ext.pem" true)

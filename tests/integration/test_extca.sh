@@ -32,15 +32,10 @@ D=$T_TMP/pki
 # --- certificates made by openssl --------------------------------------------------
 
 mkdir -p "$D/db" && touch "$D/db/index.txt" && echo 01 >"$D/db/serial"
-cat >"$D/openssl.cnf" <<EOF
-[req]
-distinguished_name = dn
-[dn]
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[leaf_ext]
+# The library's configuration (ca_ext...), an end entity with a subject
+# key identifier, and what "openssl ca" needs.
+{ cat "$(ossl_cnf)" && cat <<EOF; } >"$D/openssl.cnf"
+[ski_leaf_ext]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 subjectKeyIdentifier = hash
@@ -83,12 +78,7 @@ sign() {
 	    openssl x509 -req -in "$D/$1.csr" -CA "$D/$4.pem" \
 		-CAkey "$D/$4.key" -days 2 -set_serial "0x$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')" \
 		-out "$D/$1.pem" -extfile "$D/openssl.cnf" \
-		-extensions "${5:-leaf_ext}" 2>/dev/null
-}
-
-# sha FILE: the SHA-256 fingerprint of a PEM certificate, lower-case hex.
-sha() {
-	openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64
+		-extensions "${5:-ski_leaf_ext}" 2>/dev/null
 }
 
 # shellcheck disable=SC2046
@@ -127,31 +117,18 @@ snap() {
 }
 
 # --- setup: two tenants, organizations, users of every role ------------------------
-{ ctl tenant add "$T1" >/dev/null && ctl tenant add "$T2" >/dev/null &&
-    ctl org add --tenant "$T1" "$O1" >/dev/null &&
-    ctl org add --tenant "$T1" "$O1B" >/dev/null &&
-    ctl org add --tenant "$T1" "$O1X" >/dev/null &&
-    ctl org add --tenant "$T2" "$O2" >/dev/null; } ||
-    { echo "setup failed"; exit 1; }
-TID1=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T1")")
-TID2=$(db_sql "SELECT id FROM tenants WHERE name = $(sqlstr "$T2")")
-OID1=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O1")")
-OID1B=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O1B")")
-OID1X=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O1X")")
-OID2=$(db_sql "SELECT id FROM organizations WHERE name = $(sqlstr "$O2")")
-printf '%s\n' "$PW" >"$T_TMP/pw"
-for u in ta1:tenant_admin:"$T1": tau1:tenant_auditor:"$T1": \
+tenant_add "$T1" "$O1" "$O1B" "$O1X"
+tenant_add "$T2" "$O2"
+TID1=$(tid_of "$T1")
+TID2=$(tid_of "$T2")
+OID1=$(oid_of "$O1")
+OID1B=$(oid_of "$O1B")
+OID1X=$(oid_of "$O1X")
+OID2=$(oid_of "$O2")
+users_add "$PW" "" ta1:tenant_admin:"$T1": tau1:tenant_auditor:"$T1": \
     top1:tenant_operator:"$T1": oop1:org_operator:"$T1":"$O1" \
-    ta2:tenant_admin:"$T2": aud:auditor::; do
-	IFS=: read -r who role tenant org <<<"$u"
-	ctl user add --username "$who-$RUN" --role "$role" \
-	    ${tenant:+--tenant "$tenant"} ${org:+--org "$org"} \
-	    --password-file "$T_TMP/pw" >/dev/null ||
-	    { echo "cannot create user $who"; exit 1; }
-	check_eq "setup: $who logs in" 200 "$(session "$who" "$who-$RUN" "$PW")"
-done
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+    ta2:tenant_admin:"$T2": aud:auditor::
+admin_session
 check_eq "setup: an inactive organization" 200 \
     "$(as admin POST "/api/v1/organizations/$OID1X/deactivate")"
 
@@ -166,7 +143,7 @@ check_eq "register: unverified" unverified "$(jbody .status)"
 check_eq "register: active" true "$(jbody .active)"
 check_eq "register: tenant-wide" "tenant $TID1 null" \
     "$(jbody '"\(.scope) \(.tenant_id) \(.org_id)"')"
-check_eq "register: fingerprint of the certificate" "$(sha "$D/ec.pem")" \
+check_eq "register: fingerprint of the certificate" "$(hexfp "$D/ec.pem")" \
     "$(jbody .fingerprint)"
 check_match "register: subject" "CN=Extca EC $RUN" "$(jbody .subject)"
 check_eq "register: self-signed, issuer = subject" "true" \
@@ -176,12 +153,12 @@ check_eq "register: subject key identifier" \
     "$(openssl x509 -in "$D/ec.pem" -noout -ext subjectKeyIdentifier |
 	tail -n 1 | tr -d ' :' | tr 'A-F' 'a-f')" "$(jbody .subject_key_id)"
 jbody .certificate >"$T_TMP/back.pem"
-check_eq "register: the PEM shown is the certificate" "$(sha "$D/ec.pem")" \
-    "$(sha "$T_TMP/back.pem")"
+check_eq "register: the PEM shown is the certificate" "$(hexfp "$D/ec.pem")" \
+    "$(hexfp "$T_TMP/back.pem")"
 check_eq "register: created by the admin" true \
     "$(jbody '.created_by_user_id > 0')"
 check_eq "register: audited" 1 "$(audits external_ca create "$ID_EC")"
-check_eq "register: the stored fingerprint" "$(sha "$D/ec.pem")" \
+check_eq "register: the stored fingerprint" "$(hexfp "$D/ec.pem")" \
     "$(db_sql "SELECT LOWER(HEX(fingerprint)) FROM external_cas WHERE id = $ID_EC")"
 
 # --- refusals: nothing is written ------------------------------------------------

@@ -34,36 +34,12 @@ check_eq "health: signer ok" ok "$(jbody .signer)"
 check_eq "health: not cacheable" no-store "$(header Cache-Control)"
 
 # --- EST cacerts ----------------------------------------------------------------
+# EST is served per EST server, routed by host (test_est.sh has the chains):
+# a host that no EST server has is 404, in EST's text/plain form.
 code=$(http GET /.well-known/est/cacerts)
-check_eq "cacerts: status 200" 200 "$code"
-check_eq "cacerts: Content-Type" \
-    "application/pkcs7-mime; smime-type=certs-only" "$(header Content-Type)"
-check_eq "cacerts: Content-Transfer-Encoding" base64 \
-    "$(header Content-Transfer-Encoding)"
-# shellcheck disable=SC2016
-check "cacerts: body is base64" sh -c 'base64 -d <"$1" >"$2"' _ \
-    "$T_TMP/body" "$T_TMP/p7.der"
-check "cacerts: decodes to a DER PKCS#7" \
-    openssl pkcs7 -inform DER -in "$T_TMP/p7.der" -noout
-openssl pkcs7 -inform DER -in "$T_TMP/p7.der" -print_certs \
-    -out "$T_TMP/chain.pem" 2>/dev/null
-check_match "cacerts: a SignedData without signers" \
-    'signer_info: *<EMPTY>' \
-    "$(openssl pkcs7 -inform DER -in "$T_TMP/p7.der" -print 2>/dev/null |
-    tr -s ' \n' ' ')"
-awk -v d="$T_TMP" '/-----BEGIN CERTIFICATE-----/ { n++ }
-	n { print > (d "/cert" n ".pem") }' "$T_TMP/chain.pem"
-ncerts=$(grep -c -- '-----BEGIN CERTIFICATE-----' "$T_TMP/chain.pem")
-check_eq "cacerts: two certificates" 2 "$ncerts"
-check_eq "cacerts: the issuing CA comes first" \
-    "$(fp "$ESTUARY_ISSUING_CA_PEM")" "$(fp "$T_TMP/cert1.pem")"
-check_eq "cacerts: the root CA comes second" \
-    "$(fp "$ESTUARY_ROOT_CA_PEM")" "$(fp "$T_TMP/cert2.pem")"
-check "cacerts: the chain verifies (openssl verify)" \
-    openssl verify -CAfile "$ESTUARY_ROOT_CA_PEM" \
-    -untrusted "$T_TMP/chain.pem" "$T_TMP/cert1.pem"
-check_fails "cacerts: the issuing CA does not verify against another root" \
-    openssl verify -CAfile "$ESTUARY_TLS_CA" "$T_TMP/cert1.pem"
+check_eq "cacerts of a host that is no EST server: 404" 404 "$code"
+check_match "cacerts: 404 is text/plain" '^text/plain' "$(header Content-Type)"
+check "cacerts: 404 says why" grep -q 'unknown EST domain' "$T_TMP/body"
 
 # --- TLS versions, IPv6, client certificates --------------------------------------
 check_eq "TLS 1.2 only: health 200" 200 \
@@ -121,8 +97,16 @@ check_match "Host with a space is 400" ' 400' \
     "$(raw 'GET /api/v1/health HTTP/1.1\r\nHost: bad host\r\nConnection: close\r\n\r\n')"
 check_match "Host with a bare CR is 400" ' 400' \
     "$(raw 'GET /api/v1/health HTTP/1.1\r\nHost: a\rb.example\r\nConnection: close\r\n\r\n')"
-check_match "Host split by a bare LF is 400" ' 400' \
-    "$(raw 'GET /api/v1/health HTTP/1.1\r\nHost: a.example\nevil\r\nConnection: close\r\n\r\n')"
+# lighttpd and Apache refuse a bare LF in the header block.  nginx takes it
+# for a line end (RFC 9112 2.2 allows that) and "evil" for a header of its
+# own: the Host stays "a.example", so nothing is injected either.
+if [ "${ESTUARY_WEB:-lighttpd}" = nginx ]; then
+	check_match "Host split by a bare LF: nginx ends the Host there" ' 200' \
+	    "$(raw 'GET /api/v1/health HTTP/1.1\r\nHost: a.example\nevil\r\nConnection: close\r\n\r\n')"
+else
+	check_match "Host split by a bare LF is 400" ' 400' \
+	    "$(raw 'GET /api/v1/health HTTP/1.1\r\nHost: a.example\nevil\r\nConnection: close\r\n\r\n')"
+fi
 check_match "Host with userinfo is 400" ' 400' \
     "$(raw 'GET /api/v1/health HTTP/1.1\r\nHost: user@evil.example\r\nConnection: close\r\n\r\n')"
 check_match "Host with a slash is 400" ' 400' \

@@ -30,26 +30,20 @@ post_tpl() {
 	as "$1" POST $TPL "$(jq -c "$2" <<<"$BASE")"
 }
 
-check_eq "setup: admin logs in" 200 \
-    "$(session admin "$ESTUARY_ADMIN_USER" "$ESTUARY_ADMIN_PASSWORD")"
+admin_session
 
 # --- setup: two tenants, an organization, users, CAs -------------------------
 T1="Tpl T1 $RUN"
 T2="Tpl T2 $RUN"
-check_eq "setup: tenant 1" 201 \
-    "$(as admin POST /api/v1/tenants "$(jq -nc --arg n "$T1" '{name: $n}')")"
+check_eq "setup: tenant 1" 201 "$(tenant_post admin "$T1")"
 TID1=$(jbody .id)
-check_eq "setup: tenant 2" 201 \
-    "$(as admin POST /api/v1/tenants "$(jq -nc --arg n "$T2" '{name: $n}')")"
+check_eq "setup: tenant 2" 201 "$(tenant_post admin "$T2")"
 TID2=$(jbody .id)
 check_eq "setup: organization in tenant 1" 201 \
-    "$(as admin POST /api/v1/organizations "$(jq -nc --arg n "Tpl O1 $RUN" --argjson t "$TID1" '{name: $n, tenant_id: $t}')")"
+    "$(org_post admin "Tpl O1 $RUN" "$TID1")"
 OID1=$(jbody .id)
 mkuser() { # WHO ROLE TENANT [ORG]
-	as admin POST /api/v1/users "$(jq -nc --arg u "tpl-$1-$RUN" \
-	    --arg p "$PW" --arg r "$2" --argjson t "$3" \
-	    --argjson o "${4:-null}" \
-	    '{username: $u, password: $p, role: $r, tenant_id: $t, org_id: $o}')"
+	user_post "tpl-$1-$RUN" "$PW" "$2" "$3" "$4"
 }
 check_eq "setup: tenant admin 1" 201 "$(mkuser ta1 tenant_admin "$TID1")"
 check_eq "setup: tenant admin 2" 201 "$(mkuser ta2 tenant_admin "$TID2")"
