@@ -2,10 +2,13 @@
 #
 # Creating an Estuary instance: the service users, the development TLS CA
 # and server certificate, the SoftHSMv2 token, the MariaDB data directory,
-# the generated estuary.conf and lighttpd.conf, the database setup, the
-# demo objects and demo.env.  Every step keeps what a previous run made.
+# the generated estuary.conf and lighttpd.conf (Apache's and nginx's are
+# in tools/web-*.sh), the database setup, the demo objects and demo.env.  Every step keeps what a previous run made.
 # Sourced by tools/instance.sh, which documents the variables (I_*) that
 # inst_use sets and the functions that run an instance.
+
+# shellcheck source=tools/demo-est.sh
+. "$SRCDIR/tools/demo-est.sh"
 
 # --- creation ----------------------------------------------------------------
 
@@ -73,6 +76,8 @@ inst_write_env() {
 		echo "I_PKI_PORT=$I_PKI_PORT"
 		echo "I_PRIVSEP=$I_PRIVSEP"
 		echo "I_IPV6=$I_IPV6"
+		echo "I_DEMO_DOMAIN=${I_DEMO_DOMAIN:-}"
+		echo "I_WEB=$I_WEB"
 		printf 'I_SRCDIR=%q\n' "$SRCDIR"
 	} >"$tmp" && mv -f "$tmp" "$I_ENV"
 }
@@ -101,7 +106,7 @@ inst_setenv() {
 	else
 		I_IPV6=no
 	fi
-	inst_write_env
+	inst_web_choose && inst_write_env
 }
 
 # inst_own USER[:GROUP] MODE PATH...: ownership and mode for the privilege
@@ -117,43 +122,65 @@ inst_own() {
 }
 
 # inst_make_tls: a development CA (ESTUARY_TLS_CA) and the web server's
-# certificate for the loopback addresses and the demo EST domains.
+# certificate for the loopback addresses and the demo EST domains
+# (inst_demo_tls_dns).  The CA and the server's key are made once; the
+# certificate again whenever the names it should cover change (the web
+# server, if it runs, is stopped to be started with it).
 inst_make_tls() {
 	local cn ext
 
 	[ -s "$I_TLS/ca.pem" ] && [ -s "$I_TLS/server.pem" ] &&
-	    [ -s "$I_TLS/server.key" ] && return 0
+	    [ -s "$I_TLS/server.key" ] && inst_demo_tls_current && return 0
 	mkdir -p "$I_TLS" || return 1
-	cn="Estuary Dev TLS CA $(uname -n) $(openssl rand -hex 4)"
+	if [ ! -s "$I_TLS/ca.pem" ] || [ ! -s "$I_TLS/ca.key" ]; then
+		cn="Estuary Dev TLS CA $(uname -n) $(openssl rand -hex 4)"
+		rm -f "$I_TLS/server.key"
+		(
+			umask 077
+			openssl req -x509 -new -newkey ec \
+			    -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			    -keyout "$I_TLS/ca.key" -out "$I_TLS/ca.pem" \
+			    -days 3650 \
+			    -subj "/O=Estuary development/CN=$cn" \
+			    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+			    -addext "keyUsage=critical,keyCertSign,cRLSign"
+		) >"$I_LOG/tls.log" 2>&1 || {
+			inst_err "openssl: cannot create the TLS CA:"
+			cat "$I_LOG/tls.log" >&2
+			return 1
+		}
+	elif [ -s "$I_TLS/server.pem" ]; then
+		inst_say "TLS: the server certificate is made again for" \
+		    "$(inst_demo_tls_dns | paste -sd ' ')"
+		inst_stop web >/dev/null || return 1
+	fi
 	(
 		umask 077
-		openssl req -x509 -new -newkey ec \
-		    -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		    -keyout "$I_TLS/ca.key" -out "$I_TLS/ca.pem" -days 3650 \
-		    -subj "/O=Estuary development/CN=$cn" \
-		    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
-		    -addext "keyUsage=critical,keyCertSign,cRLSign" &&
-		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		    -nodes -keyout "$I_TLS/server.key" \
+		if [ ! -s "$I_TLS/server.key" ]; then
+			openssl genpkey -algorithm EC \
+			    -pkeyopt ec_paramgen_curve:P-256 \
+			    -out "$I_TLS/server.key" || exit 1
+		fi
+		openssl req -new -key "$I_TLS/server.key" \
 		    -out "$I_TLS/server.csr" \
 		    -subj "/O=Estuary development/CN=localhost"
-	) >"$I_LOG/tls.log" 2>&1 || {
-		inst_err "openssl: cannot create the TLS CA or key:"
+	) >>"$I_LOG/tls.log" 2>&1 || {
+		inst_err "openssl: cannot create the TLS server key or request:"
 		cat "$I_LOG/tls.log" >&2
 		return 1
 	}
 	ext=$I_TLS/server.ext
-	cat >"$ext" <<-'EOF'
+	cat >"$ext" <<-EOF
 	basicConstraints = critical, CA:FALSE
 	keyUsage = critical, digitalSignature
 	extendedKeyUsage = serverAuth
 	subjectKeyIdentifier = hash
 	authorityKeyIdentifier = keyid
-	subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1, DNS:*.estuary.test, DNS:est01.estuary.test, DNS:est02.estuary.test, DNS:wisunest01.estuary.test
+	subjectAltName = $(inst_demo_tls_san)
 	EOF
 	openssl x509 -req -in "$I_TLS/server.csr" -CA "$I_TLS/ca.pem" \
 	    -CAkey "$I_TLS/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
-	    -days 825 -extfile "$ext" -out "$I_TLS/server.pem" \
+	    -days 825 -extfile "$ext" -out "$I_TLS/server.pem.tmp" \
 	    >>"$I_LOG/tls.log" 2>&1 || {
 		inst_err "openssl: cannot issue the server certificate:"
 		cat "$I_LOG/tls.log" >&2
@@ -162,7 +189,8 @@ inst_make_tls() {
 	# The chain goes into the same file: with client verification on,
 	# lighttpd would try to build it from the client CA file and fail
 	# every handshake.
-	cat "$I_TLS/ca.pem" >>"$I_TLS/server.pem" || return 1
+	cat "$I_TLS/ca.pem" >>"$I_TLS/server.pem.tmp" &&
+	    mv -f "$I_TLS/server.pem.tmp" "$I_TLS/server.pem" || return 1
 	rm -f "$I_TLS/server.csr" "$ext" "$I_LOG/tls.log"
 	chmod 600 "$I_TLS/ca.key" "$I_TLS/server.key"
 	chmod 644 "$I_TLS/ca.pem" "$I_TLS/server.pem"
@@ -229,14 +257,16 @@ inst_write_conf() {
 	fcgi_user = $fcgi_user
 	fcgi_socket_group = $group
 	max_body = $INST_MAX_BODY
-	est_default_ca = $INST_ISSUING_CA
 	app_cert_ca = $INST_ISSUING_CA
 
 	pki_base_url = http://127.0.0.1:$I_PKI_PORT
 	batch_dir = $I_BATCH
 
+	est_self_url = https://127.0.0.1:$I_PORT
+	est_self_ca = $I_TLS/ca.pem
+
 	tls_client_ca_file = $I_CLIENT_CA
-	web_reload_command = ESTUARY_VAR='$INST' '$SRCDIR/devstack' restart lighttpd
+	web_reload_command = ESTUARY_VAR='$INST' '$SRCDIR/devstack' restart web
 	EOF
 	chmod 644 "$tmp" && mv -f "$tmp" "$I_CONF"
 }
@@ -286,7 +316,7 @@ inst_write_httpd_conf() {
 	tpl=${tpl//@TLS_KEY@/$I_TLS/server.key}
 	tpl=${tpl//@API_SOCKET@/$I_API_SOCK}
 	tpl=${tpl//@EST_SOCKET@/$I_EST_SOCK}
-	tpl=${tpl//@PID_FILE@/$(inst_pidfile lighttpd)}
+	tpl=${tpl//@PID_FILE@/$(inst_pidfile web)}
 	tpl=${tpl//@ERROR_LOG@/$I_LOG/lighttpd/error.log}
 	tpl=${tpl//@ACCESS_LOG@/$I_LOG/lighttpd/access.log}
 	tpl=${tpl//@MAX_REQUEST_KB@/$(((INST_MAX_BODY + 1023) / 1024))}
@@ -355,7 +385,7 @@ inst_create() {
 	if [ ! -r "$I_ENV" ]; then
 		inst_setenv "$port" || return 1
 		inst_say "creating the instance in $INST (port $I_PORT," \
-		    "privilege split: $I_PRIVSEP)"
+		    "privilege split: $I_PRIVSEP, web server: $I_WEB)"
 	elif [ "${I_SRCDIR:-}" != "$SRCDIR" ]; then
 		inst_err "$INST belongs to the tree in ${I_SRCDIR:-?}, not $SRCDIR"
 		return 1
@@ -363,6 +393,11 @@ inst_create() {
 		# An instance made before the /pki/ listener existed.
 		I_PKI_PORT=$(inst_free_port) && inst_write_env || return 1
 	fi
+	# ESTUARY_WEB switches an existing instance to another web server.
+	if [ -n "${ESTUARY_WEB:-}" ] && [ "$ESTUARY_WEB" != "${I_WEB:-}" ]; then
+		inst_web_choose && inst_write_env || return 1
+	fi
+	inst_demo_domain_init || return 1
 	inst_make_tls || return 1
 	if [ ! -s "$I_HSM/softhsm2.conf" ]; then
 		# Recreating the token store: give it back to us first.
@@ -442,7 +477,7 @@ inst_bootstrap() {
 	    --exists-ok || return 1
 	inst_say "users: $INST_ADMIN (Admin); tenant \"$INST_TENANT\"," \
 	    "organization \"$INST_ORG\""
-	inst_write_demo_env && inst_demo_templates
+	inst_demo_templates && inst_demo_est && inst_write_demo_env
 }
 
 # inst_api METHOD PATH [JSON]: one REST call as the demo admin, with the
@@ -532,5 +567,7 @@ inst_write_demo_env() {
 		inst_env_line ESTUARY_SRCDIR "$SRCDIR"
 		inst_env_line ESTUARY_PRIVSEP "$I_PRIVSEP"
 		inst_env_line ESTUARY_IPV6 "$I_IPV6"
+		inst_demo_est_env
+		inst_env_line ESTUARY_WEB "${I_WEB:-$INST_WEB_DEFAULT}"
 	} >"$f.tmp" && chmod 600 "$f.tmp" && mv -f "$f.tmp" "$f"
 }

@@ -3,7 +3,8 @@
 # The lifecycle of one Estuary instance: a directory that holds the
 # configuration, keys, database, token, sockets, pid files and logs of a
 # whole stack (MariaDB, estuary-signerd, estuary-api, estuary-est,
-# estuary-worker and lighttpd).  ./devstack uses it for the instance
+# estuary-worker and the web server: lighttpd, Apache or nginx, see
+# tools/web.sh).  ./devstack uses it for the instance
 # under ./var and for the throwaway instances of "./devstack test";
 # integration tests use it through "./devstack start|stop|restart
 # COMPONENT".
@@ -18,7 +19,8 @@
 #	inst_stop [COMPONENT...]	stop by pid, in reverse order
 #	inst_status		one line per component
 #
-# Components, in start order: mariadb signer api est worker lighttpd.  Every
+# Components, in start order: mariadb signer api est worker web (the web
+# server; its own name, such as lighttpd, is accepted for it).  Every
 # daemon runs in the background with a pid file under DIR/run and its log
 # under DIR/log.  A daemon counts as running only when its pid file names
 # a live process whose executable and command line are this instance's, so
@@ -26,7 +28,7 @@
 #
 # Privilege split: as root, when the service users can reach DIR, MariaDB
 # runs as mysql, the signer as estuary-signer, the FastCGI programs as
-# estuary and lighttpd as www-data.  Otherwise (say, a tree under /root)
+# estuary and the web server as www-data.  Otherwise (say, a tree under /root)
 # everything runs as the invoking user; the choice is made once, when the
 # instance is created, and kept in DIR/etc/instance.env.
 #
@@ -40,8 +42,10 @@
 . "$SRCDIR/tools/softhsm.sh"
 # shellcheck source=tools/instance-create.sh
 . "$SRCDIR/tools/instance-create.sh"
+# shellcheck source=tools/web.sh
+. "$SRCDIR/tools/web.sh"
 
-INST_COMPONENTS=(mariadb signer api est worker lighttpd)
+INST_COMPONENTS=(mariadb signer api est worker web)
 
 # The service users of the privilege split.
 INST_SIGNER_USER=estuary-signer
@@ -101,6 +105,7 @@ inst_use() {
 	I_PKI_PORT=
 	I_PRIVSEP=
 	I_IPV6=
+	I_WEB=
 	I_SRCDIR=
 	if [ -r "$I_ENV" ]; then
 		# shellcheck source=/dev/null
@@ -117,7 +122,7 @@ inst_pidfile() {
 	api) echo "$I_RUN/fcgi/api.pid" ;;
 	est) echo "$I_RUN/fcgi/est.pid" ;;
 	worker) echo "$I_RUN/fcgi/worker.pid" ;;
-	lighttpd) echo "$I_RUN/lighttpd.pid" ;;
+	web) inst_web_pidfile ;;
 	*) return 1 ;;
 	esac
 }
@@ -130,7 +135,7 @@ inst_exe() {
 	api) echo "$SRCDIR/fcgi/estuary-api" ;;
 	est) echo "$SRCDIR/fcgi/estuary-est" ;;
 	worker) echo "$SRCDIR/pki/estuary-worker" ;;
-	lighttpd) readlink -f "$(command -v lighttpd)" ;;
+	web) inst_web_exe ;;
 	*) return 1 ;;
 	esac
 }
@@ -139,9 +144,19 @@ inst_exe() {
 inst_marker() {
 	case $1 in
 	mariadb) echo "--datadir=$I_DB" ;;
-	lighttpd) echo "$I_HTTPD_CONF" ;;
+	web) inst_web_marker ;;
 	*) echo "$I_CONF" ;;
 	esac
+}
+
+# inst_label COMPONENT: its name in messages; the web component goes by
+# its server's name (lighttpd, apache or nginx).
+inst_label() {
+	if [ "$1" = web ]; then
+		echo "${I_WEB:-$INST_WEB_DEFAULT}"
+	else
+		echo "$1"
+	fi
 }
 
 # inst_alive PID: the process exists and is not a zombie.
@@ -286,7 +301,7 @@ inst_start_lighttpd() {
 	local i code
 
 	inst_write_httpd_conf || return 1
-	rm -f "$(inst_pidfile lighttpd)"
+	rm -f "$(inst_pidfile web)"
 	if ! lighttpd -tt -f "$I_HTTPD_CONF" >"$I_LOG/lighttpd-check.log" 2>&1
 	then
 		inst_err "lighttpd: configuration refused:"
@@ -302,7 +317,7 @@ inst_start_lighttpd() {
 		return 1
 	fi
 	for ((i = 0; i < _INST_TRIES; i++)); do
-		if inst_pid lighttpd >/dev/null; then
+		if inst_pid web >/dev/null; then
 			code=$(curl -s -o /dev/null -w '%{http_code}' \
 			    --cacert "$I_TLS/ca.pem" "https://127.0.0.1:$I_PORT/") ||
 			    code=000
@@ -314,7 +329,7 @@ inst_start_lighttpd() {
 	    "$I_LOG/lighttpd/error.log:"
 	tail -n 15 "$I_LOG/lighttpd/error.log" >&2
 	# Leave nothing half-working behind.
-	inst_stop_one lighttpd >/dev/null
+	inst_stop_one web >/dev/null
 	return 1
 }
 
@@ -326,15 +341,16 @@ inst_start_one() {
 		if [ ! -e "/proc/$pid/exe" ] ||
 		    [ "$(readlink "/proc/$pid/exe")" != "$(inst_exe "$comp")" ]
 		then
-			inst_say "$comp: already running (pid $pid), an older" \
-			    "build; \"./devstack restart $comp\" loads the new one"
+			inst_say "$(inst_label "$comp"): already running (pid $pid)," \
+			    "an older build; \"./devstack restart $comp\" loads" \
+			    "the new one"
 		else
-			inst_say "$comp: already running (pid $pid)"
+			inst_say "$(inst_label "$comp"): already running (pid $pid)"
 		fi
 		return 0
 	fi
 	"inst_start_$comp" || return 1
-	inst_say "$comp: started (pid $(inst_pid "$comp"))"
+	inst_say "$(inst_label "$comp"): started (pid $(inst_pid "$comp"))"
 }
 
 # inst_stop_one COMPONENT: stops it by pid and waits for it to exit.
@@ -344,7 +360,7 @@ inst_stop_one() {
 	pidf=$(inst_pidfile "$comp")
 	if ! pid=$(inst_pid "$comp"); then
 		rm -f "$pidf"
-		inst_say "$comp: not running"
+		inst_say "$(inst_label "$comp"): not running"
 		return 0
 	fi
 	if [ "$comp" = mariadb ]; then
@@ -352,7 +368,8 @@ inst_stop_one() {
 	else
 		kill -TERM "$pid" 2>/dev/null
 		if ! inst_wait_gone "$pid"; then
-			inst_err "$comp: pid $pid ignored SIGTERM; killing it"
+			inst_err "$(inst_label "$comp"): pid $pid ignored SIGTERM;" \
+			    "killing it"
 			kill -KILL "$pid" 2>/dev/null
 			inst_wait_gone "$pid" || return 1
 		fi
@@ -363,30 +380,35 @@ inst_stop_one() {
 	api) rm -f "$I_API_SOCK" ;;
 	est) rm -f "$I_EST_SOCK" ;;
 	esac
-	inst_say "$comp: stopped (was pid $pid)"
+	inst_say "$(inst_label "$comp"): stopped (was pid $pid)"
 }
 
 # inst_components [COMPONENT...]: checks the names; prints them in start
 # order (all of them when none is given).
 inst_components() {
-	local c known
+	local c known args=()
 
 	if [ $# -eq 0 ]; then
 		printf '%s\n' "${INST_COMPONENTS[@]}"
 		return 0
 	fi
 	for c in "$@"; do
+		# The web server's own name stands for the component "web".
+		inst_web_component "$c" >/dev/null && c=web
 		known=no
 		case " ${INST_COMPONENTS[*]} " in
 		*" $c "*) known=yes ;;
 		esac
 		if [ $known = no ]; then
-			inst_err "unknown component '$c' (one of: ${INST_COMPONENTS[*]})"
+			inst_err "unknown component '$c' (one of:" \
+			    "${INST_COMPONENTS[*]}; the web server of this" \
+			    "instance is ${I_WEB:-$INST_WEB_DEFAULT})"
 			return 1
 		fi
+		args+=("$c")
 	done
 	for c in "${INST_COMPONENTS[@]}"; do
-		case " $* " in
+		case " ${args[*]} " in
 		*" $c "*) echo "$c" ;;
 		esac
 	done
@@ -423,9 +445,9 @@ inst_status() {
 
 	for c in "${INST_COMPONENTS[@]}"; do
 		if pid=$(inst_pid "$c"); then
-			printf '%-9s running (pid %s)\n' "$c:" "$pid"
+			printf '%-9s running (pid %s)\n' "$(inst_label "$c"):" "$pid"
 		else
-			printf '%-9s stopped\n' "$c:"
+			printf '%-9s stopped\n' "$(inst_label "$c"):"
 		fi
 	done
 }
