@@ -32,6 +32,7 @@ static int host_is_ip;
 static struct sockaddr_storage addr;
 static socklen_t addrlen;
 static SSL_CTX *ctx;
+static char tlsname[256]; /* https_set_name(); "" for the URL's host */
 
 void
 https_die(const char *prog, const char *fmt, ...)
@@ -170,6 +171,12 @@ https_close(struct https_conn *cn)
 int
 https_open(struct https_conn *cn)
 {
+	return https_open_cert(cn, NULL, NULL);
+}
+
+int
+https_open_cert(struct https_conn *cn, X509 *cert, EVP_PKEY *key)
+{
 	int one = 1;
 
 	cn->fd = -1;
@@ -182,7 +189,14 @@ https_open(struct https_conn *cn)
 	    (cn->ssl = SSL_new(ctx)) == NULL ||
 	    SSL_set_fd(cn->ssl, cn->fd) != 1)
 		goto fail;
-	if (host_is_ip) {
+	if (cert != NULL && (SSL_use_certificate(cn->ssl, cert) != 1 ||
+			     SSL_use_PrivateKey(cn->ssl, key) != 1))
+		goto fail;
+	if (tlsname[0] != '\0') {
+		if (SSL_set_tlsext_host_name(cn->ssl, tlsname) != 1 ||
+		    SSL_set1_host(cn->ssl, tlsname) != 1)
+			goto fail;
+	} else if (host_is_ip) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(cn->ssl),
 						  host) != 1)
 			goto fail;
@@ -443,4 +457,52 @@ https_login(const char *prog, const char *user, const char *pass, char *cookie,
 	    json_member(r.body, "csrf_token", csrf, csrflen) != 0)
 		https_die(prog, "login: no csrf_token in the answer");
 	free(r.body);
+}
+
+/* --- Client certificates and names (EST) --- */
+
+void
+https_set_name(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n >= sizeof(tlsname) || name[0] == '.' ||
+	    name[0] == '-' || name[n - 1] == '.')
+		die("bad server name: %s", name);
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9') || name[i] == '-' ||
+		      name[i] == '.'))
+			die("bad server name: %s", name);
+	memcpy(tlsname, name, n + 1);
+	snprintf(https_hosthdr, sizeof(https_hosthdr), "%s:%s", tlsname, port);
+}
+
+int
+https_handshake_only(X509 *cert, EVP_PKEY *key)
+{
+	struct https_conn cn;
+	char b[256];
+	int r, ok = -1;
+
+	if (https_open_cert(&cn, cert, key) != 0)
+		return -1;
+	/*
+	 * With TLS 1.3 SSL_connect() returns once the client's Finished is
+	 * sent, before the server has checked the client's certificate:
+	 * close_notify, then wait for the server's answer or its close.
+	 */
+	if (SSL_shutdown(cn.ssl) >= 0) {
+		do
+			r = SSL_read(cn.ssl, b, sizeof(b));
+		while (r > 0);
+		/* An alert (a refused certificate) is a failed handshake. */
+		if (SSL_get_error(cn.ssl, r) != SSL_ERROR_SSL)
+			ok = 0;
+	}
+	SSL_free(cn.ssl);
+	cn.ssl = NULL;
+	https_close(&cn);
+	return ok;
 }

@@ -1,6 +1,7 @@
 /*
  * The HTTPS client of the benchmarks that talk to a running stack
- * (bench_api, bench_issue): one loopback target from ESTUARY_URL, verified
+ * (bench_api, bench_issue, bench_est; also the EST load test of
+ * tests/integration): one loopback target from ESTUARY_URL, verified
  * TLS with ESTUARY_TLS_CA, keep-alive connections, one request at a time.
  * Only a loopback target is accepted (127.0.0.1, ::1 or localhost, checked
  * again after the name is resolved): a bench loads the server it talks to,
@@ -76,5 +77,28 @@ void https_call(const char *prog, const char *method, const char *path,
 #define HTTPS_COOKIE_NAME "estuary_session"
 void https_login(const char *prog, const char *user, const char *pass,
 		 char *cookie, size_t cookielen, char *csrf, size_t csrflen);
+
+/*
+ * Client certificates and names, for EST (bench_est and the EST load test
+ * of tests/integration): the connection still goes to the URL's loopback
+ * address, but under name, which is sent as SNI and in the Host header
+ * (https_hosthdr becomes "name:port") and must be in the server's
+ * certificate.  name must be a DNS name; exits otherwise.
+ */
+void https_set_name(const char *name);
+
+/*
+ * https_open() presenting cert and key as the TLS client certificate
+ * (both NULL: none), a new connection with a full handshake (no session
+ * is resumed); 0 or -1.
+ */
+int https_open_cert(struct https_conn *cn, X509 *cert, EVP_PKEY *key);
+
+/*
+ * A TLS handshake and nothing else: https_open_cert(), then a close_notify
+ * sent and the server's close awaited, so that the server has processed
+ * the client's certificate and Finished before it returns; 0 or -1.
+ */
+int https_handshake_only(X509 *cert, EVP_PKEY *key);
 
 #endif
