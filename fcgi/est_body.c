@@ -31,33 +31,6 @@ est_label_valid(const char *s)
 }
 
 int
-est_status_err(int status)
-{
-	switch (status) {
-	case 401:
-		return EST_E_UNAUTH;
-	case 403:
-		return EST_E_DENIED;
-	case 404:
-		return EST_E_NOTFOUND;
-	case 409:
-		return EST_E_CONFLICT;
-	case 413:
-		return EST_E_TOOBIG;
-	case 415:
-		return EST_E_MEDIATYPE;
-	case 422:
-		return EST_E_UNPROCESSABLE;
-	case 500:
-		return EST_E_INTERNAL;
-	case 503:
-		return EST_E_DB;
-	default:
-		return EST_E_INVAL;
-	}
-}
-
-int
 est_fail(struct prov_error *e, int status, enum prov_reason code,
 	 const char *fmt, ...)
 {
@@ -68,7 +41,7 @@ est_fail(struct prov_error *e, int status, enum prov_reason code,
 	va_start(ap, fmt);
 	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
 	va_end(ap);
-	return est_status_err(status);
+	return est_err_from_status(status);
 }
 
 int

@@ -37,9 +37,6 @@ int est_label_valid(const char *s);
 int est_fail(struct prov_error *e, int status, enum prov_reason code,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* The EST_E_* code that answers HTTP status (400 for an unknown one). */
-int est_status_err(int status);
-
 /*
  * The CSR of an enrollment request: the Content-Type must be
  * application/pkcs10 (415 otherwise; parameters are ignored), the body

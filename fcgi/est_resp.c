@@ -380,6 +380,6 @@ est_resp_error(struct resp *rs, const struct prov_error *e)
 {
 	int status = e->status >= 400 && e->status <= 599 ? e->status : 500;
 
-	return resp_error_reason(rs, status, est_status_err(status), NULL,
+	return resp_error_reason(rs, status, est_err_from_status(status), NULL,
 				 e->reason[0] != '\0' ? e->reason : NULL);
 }

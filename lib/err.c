@@ -34,6 +34,32 @@ est_err_http_status(int err)
 	return est_err_statuses[est_err_index(err)];
 }
 
+int
+est_err_from_status(int status)
+{
+	switch (status) {
+	case 400:
+		return EST_E_INVAL;
+	case 401:
+		return EST_E_UNAUTH;
+	case 403:
+		return EST_E_DENIED;
+	case 404:
+		return EST_E_NOTFOUND;
+	case 409:
+		return EST_E_CONFLICT;
+	case 413:
+		return EST_E_TOOBIG;
+	case 415:
+		return EST_E_MEDIATYPE;
+	case 422:
+		return EST_E_UNPROCESSABLE;
+	case 503:
+		return EST_E_DB;
+	}
+	return status >= 400 && status < 500 ? EST_E_INVAL : EST_E_INTERNAL;
+}
+
 const char *
 est_err_name(int err)
 {

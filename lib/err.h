@@ -57,6 +57,12 @@ const char *est_strerror(int err);
 
 /* The one place an error becomes an HTTP status. */
 int est_err_http_status(int err);
+/*
+ * The other way, for code that decides an HTTP status first (EST and the
+ * provisioning core) and returns an error code too: the code that answers
+ * status; EST_E_INVAL for another 4xx, EST_E_INTERNAL for anything else.
+ */
+int est_err_from_status(int status);
 
 /* Stable symbolic name ("NOTFOUND") for logs and JSON error codes. */
 const char *est_err_name(int err);

@@ -101,33 +101,6 @@ prov_reason_name(enum prov_reason r)
 /* ------------------------------------------------------------------ */
 /* Errors */
 
-/* The EST_E_* code that answers status, for callers that return codes. */
-static int
-code_of(int status)
-{
-	switch (status) {
-	case 400:
-		return EST_E_INVAL;
-	case 401:
-		return EST_E_UNAUTH;
-	case 403:
-		return EST_E_DENIED;
-	case 404:
-		return EST_E_NOTFOUND;
-	case 409:
-		return EST_E_CONFLICT;
-	case 413:
-		return EST_E_TOOBIG;
-	case 415:
-		return EST_E_MEDIATYPE;
-	case 422:
-		return EST_E_UNPROCESSABLE;
-	case 503:
-		return EST_E_DB;
-	}
-	return EST_E_INTERNAL;
-}
-
 int
 prov_fail(struct prov_error *e, int status, enum prov_reason code,
 	  const char *fmt, ...)
@@ -139,7 +112,7 @@ prov_fail(struct prov_error *e, int status, enum prov_reason code,
 	va_start(ap, fmt);
 	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
 	va_end(ap);
-	return code_of(status);
+	return est_err_from_status(status);
 }
 
 int
@@ -179,7 +152,7 @@ prov_from_jv(struct prov_error *e, int r, const struct jsonval_error *je,
 			 je->message);
 	else
 		snprintf(e->reason, sizeof(e->reason), "%s", je->message);
-	return code_of(status);
+	return est_err_from_status(status);
 }
 
 /* ------------------------------------------------------------------ */

@@ -189,7 +189,7 @@ body_status(const char *ctype, const char *body, size_t len)
 	}
 	CU_ASSERT_PTR_NULL(csr);
 	CU_ASSERT(e.reason[0] != '\0');
-	CU_ASSERT_EQUAL(r, est_status_err(e.status));
+	CU_ASSERT_EQUAL(r, est_err_from_status(e.status));
 	return e.status;
 }
 
@@ -524,10 +524,10 @@ test_resp_error(void)
 	CU_ASSERT_EQUAL(resp_status(rs), 415);
 	CU_ASSERT_PTR_NULL(resp_get_header(rs, "WWW-Authenticate"));
 	resp_free(rs);
-	CU_ASSERT_EQUAL(est_status_err(403), EST_E_DENIED);
-	CU_ASSERT_EQUAL(est_status_err(404), EST_E_NOTFOUND);
-	CU_ASSERT_EQUAL(est_status_err(413), EST_E_TOOBIG);
-	CU_ASSERT_EQUAL(est_status_err(400), EST_E_INVAL);
+	CU_ASSERT_EQUAL(est_err_from_status(403), EST_E_DENIED);
+	CU_ASSERT_EQUAL(est_err_from_status(404), EST_E_NOTFOUND);
+	CU_ASSERT_EQUAL(est_err_from_status(413), EST_E_TOOBIG);
+	CU_ASSERT_EQUAL(est_err_from_status(400), EST_E_INVAL);
 }
 
 static CU_TestInfo est_tests[] = {
