@@ -501,7 +501,7 @@ h_create(struct hctx *c, const struct request *req, const struct principal *p,
 	n.role = jsonval_get_string(body, "role");
 	n.tenant_id = tenant_id;
 	n.org_id = org_id;
-	n.created_by = p->kind == PRINCIPAL_USER ? p->id : 0;
+	n.created_by = auth_user_id(p);
 	if ((s = jsonval_get_string(body, "expires_at")) != NULL) {
 		if ((r = expiry_dbtime(s, expires, &e)) != 0)
 			goto out;

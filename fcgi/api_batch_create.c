@@ -36,6 +36,7 @@
 
 #include "api_batch.h"
 #include "api_cert.h"
+#include "api_issue_req.h"
 #include "batch.h"
 #include "conf.h"
 #include "csr.h"
@@ -276,65 +277,6 @@ template_load(struct db *db, const struct principal *p, struct creating *cr,
 	return 0;
 }
 
-static int
-owner_resolve(struct db *db, const struct principal *p, struct creating *cr,
-	      struct jsonval_error *e)
-{
-	const struct tmpl *t = cr->t;
-	struct db_result *res = NULL;
-	int64_t tenant = 0, org = 0, v;
-	int r;
-
-	if (jsonval_get_int(cr->body, "tenant_id", &v) == 0)
-		tenant = v;
-	if (jsonval_get_int(cr->body, "org_id", &v) == 0)
-		org = v;
-	if (p->tenant_id != 0 && tenant == 0)
-		tenant = p->tenant_id;
-	if (p->org_id != 0 && org == 0)
-		org = p->org_id;
-	if (org != 0) {
-		if ((r = db_org_get(db, org, 0, &res)) == EST_E_NOTFOUND)
-			return jsonval_error_set(e, EST_E_UNPROCESSABLE,
-						 "org_id",
-						 "no such organization");
-		if (r != 0)
-			return r;
-		v = db_result_i64(res, 0, DB_ORG_TENANT_ID);
-		db_result_free(res);
-		res = NULL;
-		if (tenant == 0)
-			tenant = v;
-		if (v != tenant)
-			return jsonval_error_set(e, EST_E_UNPROCESSABLE,
-						 "org_id",
-						 "not an organization of the "
-						 "tenant");
-	}
-	if (tenant == 0 && org == 0) {
-		tenant = t->tenant_id;
-		org = t->org_id;
-	} else if (org == 0 && tenant == t->tenant_id) {
-		org = t->org_id;
-	}
-	if (tenant != 0 && org == 0) {
-		if ((r = db_tenant_get(db, tenant, 0, &res)) == EST_E_NOTFOUND)
-			return jsonval_error_set(e, EST_E_UNPROCESSABLE,
-						 "tenant_id", "no such tenant");
-		if (r != 0)
-			return r;
-		db_result_free(res);
-	}
-	if ((t->tenant_id != 0 && t->tenant_id != tenant) ||
-	    (t->org_id != 0 && t->org_id != org))
-		return jsonval_error_set(e, EST_E_UNPROCESSABLE, "template_id",
-					 "the template is not available to "
-					 "this tenant or organization");
-	cr->tenant_id = tenant;
-	cr->org_id = org;
-	return 0;
-}
-
 /* ----- validity, key type ----- */
 
 /*
@@ -529,7 +471,7 @@ create_tx(struct db *db, const struct principal *p, const struct request *req,
 	j.validity_days = cr->days;
 	j.key_retention_days = cr->t->key_retention_days;
 	j.created_by_type = p->kind == PRINCIPAL_USER ? "user" : "application";
-	j.created_by_user_id = p->kind == PRINCIPAL_USER ? p->id : 0;
+	j.created_by_user_id = auth_user_id(p);
 	j.created_by_app_id = p->kind == PRINCIPAL_APPLICATION ? p->id : 0;
 	rest_diff_create(&d);
 	snprintf(tpl, sizeof(tpl), "%lld", (long long)cr->t->id);
@@ -593,7 +535,8 @@ h_create(struct hctx *c, const struct request *req, const struct principal *p,
 	    (r = rest_perm(db, p, req, PERM_ACT_CREATE, NULL, &w, &e)) != 0 ||
 	    (r = read_body(req, &cr, &e)) != 0 ||
 	    (r = template_load(db, p, &cr, &e)) != 0 ||
-	    (r = owner_resolve(db, p, &cr, &e)) != 0)
+	    (r = issue_req_owner(db, p, cr.t, cr.body, &cr.tenant_id,
+				 &cr.org_id, &e)) != 0)
 		goto out;
 	o.tenant_id = w.tenant_id = cr.tenant_id;
 	o.org_id = w.org_id = cr.org_id;

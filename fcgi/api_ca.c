@@ -375,7 +375,7 @@ h_ca_create(struct hctx *c, const struct request *req,
 	     (r = ca_parent_visible(db, p, rq.parent_id, &e)) != 0))
 		goto out;
 	rq.base_url = conf_get(c->conf, "pki_base_url");
-	rq.created_by_user_id = p->kind == PRINCIPAL_USER ? p->id : 0;
+	rq.created_by_user_id = auth_user_id(p);
 	if ((r = ctx_signer(c, &sc)) != 0 || (r = db_begin(db)) != 0)
 		goto out;
 	r = ca_create_tx(db, sc, p, req, &rq, &id, &e);

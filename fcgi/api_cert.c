@@ -581,7 +581,7 @@ revoke_tx(struct db *db, struct sigclient *sig, const struct principal *p,
 	}
 	api_cert_what(res, "revoke", &w);
 	if ((r = db_cert_revoke(db, id, reason, (time_t)invalidity,
-				p->kind == PRINCIPAL_USER ? p->id : 0)) != 0 ||
+				auth_user_id(p))) != 0 ||
 	    (r = crl_regenerate(db, sig,
 				db_result_i64(res, 0, DB_CERT_CA_ID))) != 0 ||
 	    (r = rest_diff_str(&d, "status", "active", "revoked")) != 0 ||

@@ -211,71 +211,6 @@ template_load(struct hctx *c, struct db *db, const struct principal *p,
 	return 0;
 }
 
-/*
- * Where the new certificate belongs (see the top of this file), checked
- * against the template's scope and the database: an organization must be
- * one of the tenant's.
- */
-static int
-owner_resolve(struct db *db, const struct principal *p, struct issuing *is,
-	      struct jsonval_error *e)
-{
-	const struct tmpl *t = is->t;
-	struct db_result *res = NULL;
-	int64_t tenant = 0, org = 0, v;
-	int r;
-
-	if (jsonval_get_int(is->body, "tenant_id", &v) == 0)
-		tenant = v;
-	if (jsonval_get_int(is->body, "org_id", &v) == 0)
-		org = v;
-	if (p->tenant_id != 0 && tenant == 0)
-		tenant = p->tenant_id;
-	if (p->org_id != 0 && org == 0)
-		org = p->org_id;
-	if (org != 0) {
-		if ((r = db_org_get(db, org, 0, &res)) == EST_E_NOTFOUND)
-			return jsonval_error_set(e, EST_E_UNPROCESSABLE,
-						 "org_id",
-						 "no such organization");
-		if (r != 0)
-			return r;
-		v = db_result_i64(res, 0, DB_ORG_TENANT_ID);
-		db_result_free(res);
-		res = NULL;
-		if (tenant == 0)
-			tenant = v;
-		if (v != tenant)
-			return jsonval_error_set(e, EST_E_UNPROCESSABLE,
-						 "org_id",
-						 "not an organization of the "
-						 "tenant");
-	}
-	/* Without a choice, the template's tenant and organization. */
-	if (tenant == 0 && org == 0) {
-		tenant = t->tenant_id;
-		org = t->org_id;
-	} else if (org == 0 && tenant == t->tenant_id) {
-		org = t->org_id;
-	}
-	if (tenant != 0 && org == 0 &&
-	    (r = db_tenant_get(db, tenant, 0, &res)) != 0) {
-		if (r == EST_E_NOTFOUND)
-			r = jsonval_error_set(e, EST_E_UNPROCESSABLE,
-					      "tenant_id", "no such tenant");
-		return r;
-	}
-	db_result_free(res);
-	if ((t->tenant_id != 0 && t->tenant_id != tenant) ||
-	    (t->org_id != 0 && t->org_id != org))
-		return jsonval_error_set(e, EST_E_UNPROCESSABLE, "template_id",
-					 "the template is not available to "
-					 "this tenant or organization");
-	is->tenant_id = tenant;
-	is->org_id = org;
-	return 0;
-}
-
 /* ----- issuing ----- */
 
 static enum issue_kind
@@ -315,7 +250,7 @@ issue_tx(struct db *db, struct sigclient *sig, const struct principal *p,
 	rq.kind = kind_of(is->t);
 	rq.via = ISSUE_VIA_API;
 	rq.creator = p->kind == PRINCIPAL_USER ? ISSUE_BY_USER : ISSUE_BY_APP;
-	rq.user_id = p->kind == PRINCIPAL_USER ? p->id : 0;
+	rq.user_id = auth_user_id(p);
 	rq.app_id = p->kind == PRINCIPAL_APPLICATION ? p->id : 0;
 	rq.tenant_id = is->tenant_id;
 	rq.org_id = is->org_id;
@@ -408,7 +343,8 @@ h_issue_common(struct hctx *c, const struct request *req,
 			  : rest_body(req, csr_fields, NELEM(csr_fields),
 				      &is.body, &e)) != 0 ||
 	    (r = template_load(c, db, p, &is, &e)) != 0 ||
-	    (r = owner_resolve(db, p, &is, &e)) != 0)
+	    (r = issue_req_owner(db, p, is.t, is.body, &is.tenant_id,
+				 &is.org_id, &e)) != 0)
 		goto out;
 	o.tenant_id = w.tenant_id = is.tenant_id;
 	o.org_id = w.org_id = is.org_id;

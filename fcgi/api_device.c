@@ -496,9 +496,9 @@ revoke_all(struct db *db, struct sigclient *sig, const struct principal *p,
 	}
 	for (i = 0; i < n; i++) {
 		ca = db_result_i64(res, i, 1);
-		if ((r = db_cert_revoke(
-			     db, db_result_i64(res, i, 0), REASON_CESSATION, 0,
-			     p->kind == PRINCIPAL_USER ? p->id : 0)) != 0)
+		if ((r = db_cert_revoke(db, db_result_i64(res, i, 0),
+					REASON_CESSATION, 0,
+					auth_user_id(p))) != 0)
 			goto out;
 		for (j = 0; j < ncas && cas[j] != ca; j++)
 			;

@@ -260,7 +260,7 @@ devcert_issue(struct db *db, struct sigclient *sig, const struct principal *p,
 	rq.days = dc->days;
 	rq.via = ISSUE_VIA_API;
 	rq.creator = p->kind == PRINCIPAL_USER ? ISSUE_BY_USER : ISSUE_BY_APP;
-	rq.user_id = p->kind == PRINCIPAL_USER ? p->id : 0;
+	rq.user_id = auth_user_id(p);
 	rq.app_id = p->kind == PRINCIPAL_APPLICATION ? p->id : 0;
 	if ((r = device_cert_issue(db, sig, dt, d, v, &rq,
 				   fld(dc, "", pre, sizeof(pre)), &dc->res,

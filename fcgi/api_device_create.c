@@ -564,7 +564,7 @@ create_tx(struct db *db, struct sigclient *sig, const struct principal *p,
 		n.factory_der_len = cr->fc.ext_len;
 	}
 	n.created_via = DEVICE_VIA_API;
-	n.created_by_user = p->kind == PRINCIPAL_USER ? p->id : 0;
+	n.created_by_user = auth_user_id(p);
 	n.created_by_app = p->kind == PRINCIPAL_APPLICATION ? p->id : 0;
 	if ((r = device_insert(db, &n, cr->dt, &cr->v, &cr->id)) ==
 	    EST_E_EXISTS)

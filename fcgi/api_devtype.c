@@ -206,12 +206,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* Create, clone */
 
-static int64_t
-creator(const struct principal *p)
-{
-	return p->kind == PRINCIPAL_USER ? p->id : 0;
-}
-
 /*
  * Writes the new device type dt at pl (checked again, locked, and it
  * must be active) with its audit row: action "create", or "clone" with
@@ -233,7 +227,7 @@ insert_tx(struct db *db, const struct principal *p, const struct request *req,
 	    (r = devtype_validate(db, dt, e)) != 0)
 		goto out;
 	dt->active = 1;
-	if ((r = db_devtype_insert(db, dt, creator(p), &newid)) ==
+	if ((r = db_devtype_insert(db, dt, auth_user_id(p), &newid)) ==
 	    EST_E_EXISTS) {
 		r = rest_fail(e, r, "name");
 		goto out;

@@ -203,12 +203,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* Create, clone */
 
-static int64_t
-creator(const struct principal *p)
-{
-	return p->kind == PRINCIPAL_USER ? p->id : 0;
-}
-
 /*
  * Writes the new server s with its audit row: action "create", or
  * "clone" with the source's id.  Validated again here, inside the
@@ -227,7 +221,7 @@ insert_tx(struct db *db, const struct principal *p, const struct request *req,
 	rest_diff_create(&d);
 	if ((r = estsrv_validate(db, s, e)) != 0)
 		goto out;
-	if ((r = db_estsrv_insert(db, s, creator(p), &newid)) != 0) {
+	if ((r = db_estsrv_insert(db, s, auth_user_id(p), &newid)) != 0) {
 		r = write_refusal(r, e);
 		goto out;
 	}

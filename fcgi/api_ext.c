@@ -435,9 +435,8 @@ ext_create_tx(struct db *db, const struct principal *p,
 	if ((r = pki_scope_check(db, &x->scope, e)) != 0)
 		goto out;
 	ext_rec(x, &rec);
-	if ((r = db_custext_insert(db, &rec,
-				   p->kind == PRINCIPAL_USER ? p->id : 0,
-				   &newid)) == EST_E_EXISTS) {
+	if ((r = db_custext_insert(db, &rec, auth_user_id(p), &newid)) ==
+	    EST_E_EXISTS) {
 		r = rest_fail(e, r, "name");
 		goto out;
 	}

@@ -501,7 +501,7 @@ h_create(struct hctx *c, const struct request *req, const struct principal *p,
 	}
 	n.name = jsonval_get_string(body, "name");
 	n.description = jsonval_get_string(body, "description");
-	n.user_id = p->kind == PRINCIPAL_USER ? p->id : 0;
+	n.user_id = auth_user_id(p);
 	pem = jsonval_get_string(body, "certificate");
 	extca_object(&o, n.tenant_id, n.org_id);
 	extca_what(&w, "create", 0, n.name, n.tenant_id, n.org_id);

@@ -325,8 +325,7 @@ verify_tx(struct db *db, const struct principal *p, const struct request *req,
 		return r;
 	if ((r = verifiable(res, e)) != 0 ||
 	    (proof != NULL && (r = proof_check(res, proof, e)) != 0) ||
-	    (r = db_extca_set_verified(
-		     db, id, p->kind == PRINCIPAL_USER ? p->id : 0)) != 0 ||
+	    (r = db_extca_set_verified(db, id, auth_user_id(p))) != 0 ||
 	    (r = rest_diff_str(&d, "status",
 			       db_result_str(res, 0, DB_EXTCA_STATUS, NULL),
 			       EXTCA_STATUS_VERIFIED)) != 0 ||

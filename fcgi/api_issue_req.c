@@ -16,8 +16,11 @@
 
 #include "api_cert.h"
 #include "api_issue_req.h"
+#include "auth.h"
 #include "ca.h"
 #include "csr.h"
+#include "db.h"
+#include "dbq.h"
 #include "err.h"
 #include "issue.h"
 #include "jsonval.h"
@@ -295,4 +298,64 @@ issue_req_pkcs12(struct db *db, struct sigclient *sig, const struct db_ca *ca,
 					     ch.len, ch.n, p12, p12len);
 	pki_chain_clear(&ch);
 	return r;
+}
+
+int
+issue_req_owner(struct db *db, const struct principal *p, const struct tmpl *t,
+		struct json_object *body, int64_t *tenant_id, int64_t *org_id,
+		struct jsonval_error *e)
+{
+	struct db_result *res = NULL;
+	int64_t tenant = 0, org = 0, v;
+	int r;
+
+	if (jsonval_get_int(body, "tenant_id", &v) == 0)
+		tenant = v;
+	if (jsonval_get_int(body, "org_id", &v) == 0)
+		org = v;
+	if (p->tenant_id != 0 && tenant == 0)
+		tenant = p->tenant_id;
+	if (p->org_id != 0 && org == 0)
+		org = p->org_id;
+	if (org != 0) {
+		if ((r = db_org_get(db, org, 0, &res)) == EST_E_NOTFOUND)
+			return jsonval_error_set(e, EST_E_UNPROCESSABLE,
+						 "org_id",
+						 "no such organization");
+		if (r != 0)
+			return r;
+		v = db_result_i64(res, 0, DB_ORG_TENANT_ID);
+		db_result_free(res);
+		res = NULL;
+		if (tenant == 0)
+			tenant = v;
+		if (v != tenant)
+			return jsonval_error_set(e, EST_E_UNPROCESSABLE,
+						 "org_id",
+						 "not an organization of the "
+						 "tenant");
+	}
+	/* Without a choice, the template's tenant and organization. */
+	if (tenant == 0 && org == 0) {
+		tenant = t->tenant_id;
+		org = t->org_id;
+	} else if (org == 0 && tenant == t->tenant_id) {
+		org = t->org_id;
+	}
+	if (tenant != 0 && org == 0 &&
+	    (r = db_tenant_get(db, tenant, 0, &res)) != 0) {
+		if (r == EST_E_NOTFOUND)
+			r = jsonval_error_set(e, EST_E_UNPROCESSABLE,
+					      "tenant_id", "no such tenant");
+		return r;
+	}
+	db_result_free(res);
+	if ((t->tenant_id != 0 && t->tenant_id != tenant) ||
+	    (t->org_id != 0 && t->org_id != org))
+		return jsonval_error_set(e, EST_E_UNPROCESSABLE, "template_id",
+					 "the template is not available to "
+					 "this tenant or organization");
+	*tenant_id = tenant;
+	*org_id = org;
+	return 0;
 }

@@ -25,6 +25,7 @@ struct db;
 struct db_ca;
 struct issue_result;
 struct json_object;
+struct principal;
 struct sigclient;
 struct subj_input;
 struct tmpl;
@@ -102,6 +103,18 @@ int issue_req_key_type(const struct tmpl *t, const char *name,
 int issue_req_validity(const struct tmpl *t, struct json_object *o,
 		       const char *prefix, time_t *nb, int *days,
 		       struct jsonval_error *e);
+
+/*
+ * Where a new certificate (or batch job) of template t belongs: the
+ * body's tenant_id and org_id, else the principal's, else the template's;
+ * an organization must exist and be one of the tenant's, a tenant must
+ * exist, and the template must be available there.  422 naming the
+ * member otherwise.
+ */
+int issue_req_owner(struct db *db, const struct principal *p,
+		    const struct tmpl *t, struct json_object *body,
+		    int64_t *tenant_id, int64_t *org_id,
+		    struct jsonval_error *e);
 
 /*
  * The PKCS#12 of the key pair the signer generated for res (issued by

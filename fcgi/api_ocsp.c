@@ -330,9 +330,8 @@ delete_tx(struct db *db, struct sigclient *sc, const struct principal *p,
 	rest_diff_init(&d);
 	if ((r = ocsp_lock(db, req, id, &ca, e)) != 0)
 		goto out;
-	if ((r = ocsp_responder_clear(db, sc, id,
-				      p->kind == PRINCIPAL_USER ? p->id : 0,
-				      &old)) != 0) {
+	if ((r = ocsp_responder_clear(db, sc, id, auth_user_id(p), &old)) !=
+	    0) {
 		r = responder_error(r, e);
 		goto out;
 	}

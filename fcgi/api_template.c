@@ -447,9 +447,8 @@ tmpl_create_tx(struct db *db, const struct principal *p,
 	    (r = check_ca(db, p, t, 1, e)) != 0 ||
 	    (r = check_exts(db, p, t, 1, e)) != 0)
 		goto out;
-	if ((r = db_template_insert(db, t,
-				    p->kind == PRINCIPAL_USER ? p->id : 0,
-				    &newid)) == EST_E_EXISTS) {
+	if ((r = db_template_insert(db, t, auth_user_id(p), &newid)) ==
+	    EST_E_EXISTS) {
 		r = rest_fail(e, r, "name");
 		goto out;
 	}

@@ -307,6 +307,12 @@ auth_cookie_clear(struct resp *rs)
 			   AUTH_COOKIE "=; Max-Age=0" COOKIE_ATTRS);
 }
 
+int64_t
+auth_user_id(const struct principal *p)
+{
+	return p->kind == PRINCIPAL_USER ? p->id : 0;
+}
+
 int
 auth_actor(const struct principal *p, struct perm_actor *a)
 {

@@ -186,6 +186,12 @@ int auth_require(struct hctx *c, const struct request *req, struct resp *rs,
 		return auth_require(c_, req_, rs_, (fn));                      \
 	}
 
+/*
+ * The user behind p for the "created by" columns, or 0 when p is an
+ * application (whose rows name no user).
+ */
+int64_t auth_user_id(const struct principal *p);
+
 /* The permission-table actor of p; EST_E_INVAL when p is inconsistent. */
 int auth_actor(const struct principal *p, struct perm_actor *a);
 
