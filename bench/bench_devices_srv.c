@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
@@ -240,6 +241,17 @@ static const struct db_stmt_def settle_stmt = {
 	" ('INNODB_BUFFER_POOL_PAGES_FLUSHED', 'INNODB_HISTORY_LIST_LENGTH')"
 	" ORDER BY VARIABLE_NAME",
 	0};
+static const struct db_stmt_def warm_stmt = {
+	"bench_warm_lookup",
+	"SELECT COUNT(factory_cert_fingerprint) FROM devices"
+	" FORCE INDEX (devices_factory_cert)",
+	0};
+static const struct db_stmt_def reads_stmt = {
+	"bench_pool_reads",
+	"SELECT CAST(VARIABLE_VALUE AS INTEGER) FROM"
+	" information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME ="
+	" 'INNODB_BUFFER_POOL_READS'",
+	0};
 #define SETTLE_HISTORY 1000 /* undo log records */
 #define SETTLE_QUIET 10	    /* polls (of 200 ms) without a page written */
 #define SETTLE_MAX_S 600    /* give up waiting after ten minutes */
@@ -280,4 +292,70 @@ bdv_settle(const struct registry *g)
 	}
 	printf("  %s: server at rest after %.1f s (history length %lld)\n",
 	       g->name, bdv_now() - t0, (long long)hist);
+}
+
+long long
+bdv_pool_reads(const struct registry *g)
+{
+	struct db_result *res = NULL;
+	long long n;
+	int r;
+
+	if ((r = db_query_one(g->db, &reads_stmt, NULL, 0, &res)) != 0)
+		bdv_die("server status", r);
+	n = (long long)db_result_i64(res, 0, 0);
+	db_result_free(res);
+	return n;
+}
+
+void
+bdv_warm_lookup(const struct registry *g)
+{
+	struct db_result *res = NULL;
+	long long before = bdv_pool_reads(g);
+	double t0 = bdv_now();
+	int r;
+
+	if ((r = db_query_one(g->db, &warm_stmt, NULL, 0, &res)) != 0)
+		bdv_die("reading the fingerprint index", r);
+	printf("  %s: fingerprint index of %lld devices read in %.1f s"
+	       " (%lld pages from disk)\n",
+	       g->name, (long long)db_result_i64(res, 0, 0), bdv_now() - t0,
+	       bdv_pool_reads(g) - before);
+	db_result_free(res);
+}
+
+long long
+bdv_server_cpu_ns(const struct registry *g)
+{
+	char path[400], line[128];
+	long long pid = 0, sum = 0, ns;
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s/run/mariadbd.pid", dir,
+		 g->name);
+	if ((f = fopen(path, "r")) == NULL || fscanf(f, "%lld", &pid) != 1 ||
+	    pid <= 0)
+		bdv_die("the server's pid file", 0);
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%lld/task", pid);
+	if ((d = opendir(path)) == NULL)
+		bdv_die("the server's threads", 0);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lld/task/%s/schedstat",
+			 pid, de->d_name);
+		/* A thread may end meanwhile: then it is not counted. */
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(line, sizeof(line), f) != NULL &&
+		    sscanf(line, "%lld", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
 }

@@ -54,6 +54,18 @@ void bdv_start_server(struct registry *g);
 void bdv_open_registry(struct registry *g);
 /* Waits until the server of g has finished its background writes. */
 void bdv_settle(const struct registry *g);
+/*
+ * Reads the whole factory-fingerprint index once, so that its pages are
+ * in the buffer pool as on a server that has been answering lookups.
+ */
+void bdv_warm_lookup(const struct registry *g);
+/*
+ * CPU time the server of g has used so far, in ns, all its threads
+ * (/proc/PID/task/TID/schedstat).
+ */
+long long bdv_server_cpu_ns(const struct registry *g);
+/* Pages the server has read from disk so far (Innodb_buffer_pool_reads). */
+long long bdv_pool_reads(const struct registry *g);
 /* Stops both servers; removes the directory unless it was kept. */
 void bdv_cleanup(void);
 

@@ -42,39 +42,33 @@ static const struct db_stmt_def dev_stmts[] = {
 	{"device_get_lock",
 	 "SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.id = ? FOR UPDATE",
 	 1},
-#define D_GET_FP 3
-	{"device_get_fp",
-	 "SELECT " DEVICE_COLUMNS " FROM devices d"
-	 " WHERE d.factory_cert_fingerprint = ?",
-	 1},
-#define D_GET_FP_LOCK 4
-	{"device_get_fp_lock",
-	 "SELECT " DEVICE_COLUMNS " FROM devices d"
-	 " WHERE d.factory_cert_fingerprint = ? FOR UPDATE",
-	 1},
-#define D_FIND_NAME 5
+#define D_FIND_FP 3
+	/* Answered from the unique index alone (it holds the id). */
+	{"device_find_fp",
+	 "SELECT id FROM devices WHERE factory_cert_fingerprint = ?", 1},
+#define D_FIND_NAME 4
 	{"device_find_name",
 	 "SELECT id FROM devices WHERE tenant_id = ? AND name = ?", 2},
-#define D_ATTRS 6
+#define D_ATTRS 5
 	{"device_attrs",
 	 "SELECT a.id, a.name, v.value FROM device_type_attributes a"
 	 " LEFT JOIN device_attributes v ON v.attribute_id = a.id"
 	 " AND v.device_id = ? WHERE a.device_type_id = ?"
 	 " ORDER BY a.position",
 	 2},
-#define D_UPDATE 7
+#define D_UPDATE 6
 	{"device_update",
 	 "UPDATE devices SET description = ?, serial_number = ?, model = ?,"
 	 " hardware_version = ?, manufacturer = ?, device_class = ?,"
 	 " firmware = ?, descriptive_location = ?,"
 	 " updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
 	 9},
-#define D_ATTR_SET 8
+#define D_ATTR_SET 7
 	{"device_attr_set",
 	 "INSERT INTO device_attributes (device_id, attribute_id, value)"
 	 " VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)",
 	 3},
-#define D_ATTR_DEL 9
+#define D_ATTR_DEL 8
 	{"device_attr_del",
 	 "DELETE FROM device_attributes WHERE device_id = ?"
 	 " AND attribute_id = ?",
@@ -83,25 +77,25 @@ static const struct db_stmt_def dev_stmts[] = {
  * The mode and what Enable restores change together, so that the CHECK
  * constraint devices_disabled always holds.
  */
-#define D_SET_MODE 10
+#define D_SET_MODE 9
 	{"device_set_mode",
 	 "UPDATE devices SET mode = ?, mode_before_disable = ?,"
 	 " updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
 	 3},
-#define D_SET_FACTORY 11
+#define D_SET_FACTORY 10
 	{"device_set_factory",
 	 "UPDATE devices SET factory_cert_fingerprint = ?,"
 	 " factory_cert_der = ?, updated_at = CURRENT_TIMESTAMP(6)"
 	 " WHERE id = ?",
 	 3},
-#define D_TOUCH 12
+#define D_TOUCH 11
 	{"device_touch",
 	 "UPDATE devices SET updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
 	 1},
-#define D_UNBIND 13
+#define D_UNBIND 12
 	{"device_unbind_certs",
 	 "UPDATE certificates SET device_id = NULL WHERE device_id = ?", 1},
-#define D_DELETE 14
+#define D_DELETE 13
 	{"device_delete", "DELETE FROM devices WHERE id = ?", 1},
 };
 
@@ -315,15 +309,20 @@ db_device_get(struct db *db, int64_t id, int lock, struct device **out)
 }
 
 int
-db_device_get_by_fingerprint(struct db *db, const uint8_t *fp, int lock,
-			     struct device **out)
+db_device_find_fingerprint(struct db *db, const uint8_t *fp, int64_t *id)
 {
+	struct db_result *res = NULL;
 	struct db_param p[1];
+	int r;
 
 	if (fp == NULL)
 		return EST_E_INVAL;
 	p[0] = DB_BLOB(fp, DEVICE_FP_LEN);
-	return get_one(db, &dev_stmts[lock ? D_GET_FP_LOCK : D_GET_FP], p, out);
+	if ((r = db_query_one(db, &dev_stmts[D_FIND_FP], p, 1, &res)) != 0)
+		return r;
+	*id = db_result_i64(res, 0, 0);
+	db_result_free(res);
+	return 0;
 }
 
 int

@@ -144,7 +144,7 @@ struct db_device_new {
 /*
  * Inserts n; sets *id.  EST_E_EXISTS when the tenant has a device of that
  * name, or a device already has that factory certificate
- * (db_device_get_by_fingerprint() tells which); EST_E_CONFLICT when the
+ * (db_device_find_fingerprint() tells which); EST_E_CONFLICT when the
  * organization is not one of the tenant or the type does not exist.
  */
 int db_device_insert(struct db *db, const struct db_device_new *n, int64_t *id);
@@ -168,11 +168,13 @@ int db_device_insert_many(struct db *db, const struct db_device_new *rows,
  */
 int db_device_get(struct db *db, int64_t id, int lock, struct device **out);
 /*
- * The device whose factory certificate has SHA-256 fingerprint fp (the
- * zero-touch lookup, one index probe); EST_E_NOTFOUND when none has.
+ * The id of the device whose factory certificate has SHA-256 fingerprint
+ * fp: the zero-touch lookup, answered from the unique index alone (no
+ * read of the row); EST_E_NOTFOUND when none has.  A plain read: the
+ * caller locks the row by its id (db_device_get()).
  */
-int db_device_get_by_fingerprint(struct db *db, const uint8_t *fp, int lock,
-				 struct device **out);
+int db_device_find_fingerprint(struct db *db, const uint8_t *fp,
+			       int64_t *id);
 /* The id of the tenant's device named name; EST_E_NOTFOUND for none. */
 int db_device_find_name(struct db *db, int64_t tenant_id, const char *name,
 			int64_t *id);

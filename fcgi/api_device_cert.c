@@ -376,22 +376,21 @@ pass_check(struct issuing *is, const char *pass, struct jsonval_error *e)
 static int
 bind_external(struct db *db, struct issuing *is, struct jsonval_error *e)
 {
-	struct device *other = NULL;
+	int64_t other = 0;
 	int r;
 
 	if ((r = device_factory_external(db, is->dt, is->dc.ext_der,
 					 is->dc.ext_len, "certificate",
 					 is->dc.fp, e)) != 0)
 		return r;
-	r = db_device_get_by_fingerprint(db, is->dc.fp, 0, &other);
-	if (r == 0 && other->id != is->d->id)
+	r = db_device_find_fingerprint(db, is->dc.fp, &other);
+	if (r == 0 && other != is->d->id)
 		r = jsonval_error_set(e, EST_E_EXISTS, "certificate",
 				      "another device has this factory "
 				      "certificate");
 	else if (r == 0 || r == EST_E_NOTFOUND)
 		r = db_device_set_factory(db, is->d->id, is->dc.fp,
 					  is->dc.ext_der, is->dc.ext_len);
-	device_free(other);
 	return r;
 }
 

@@ -439,7 +439,6 @@ initial_mode(const struct creating *cr)
 static int
 unique_check(struct db *db, struct creating *cr, struct jsonval_error *e)
 {
-	struct device *other = NULL;
 	int64_t id = 0;
 	int r;
 
@@ -448,8 +447,7 @@ unique_check(struct db *db, struct creating *cr, struct jsonval_error *e)
 			     db, cr->dt, cr->fc.ext_der, cr->fc.ext_len,
 			     FACTORY ".certificate", cr->fc.fp, e)) != 0)
 			return r;
-		r = db_device_get_by_fingerprint(db, cr->fc.fp, 0, &other);
-		device_free(other);
+		r = db_device_find_fingerprint(db, cr->fc.fp, &id);
 		if (r == 0)
 			return jsonval_error_set(e, EST_E_EXISTS,
 						 FACTORY ".certificate",

@@ -411,6 +411,7 @@ static int
 enroll_tx(struct prov_call *c, struct factory *f, int last,
 	  struct prov_error *e)
 {
+	int64_t id = 0;
 	int r;
 
 	device_free(c->d);
@@ -422,12 +423,8 @@ enroll_tx(struct prov_call *c, struct factory *f, int last,
 	 * locks make two concurrent inserts of one new device deadlock
 	 * instead of meeting at the unique index.
 	 */
-	r = db_device_get_by_fingerprint(c->db, c->fp, 0, &c->d);
+	r = db_device_find_fingerprint(c->db, c->fp, &id);
 	if (r == 0) {
-		int64_t id = c->d->id;
-
-		device_free(c->d);
-		c->d = NULL;
 		if ((r = db_device_get(c->db, id, 1, &c->d)) == EST_E_NOTFOUND)
 			return last ? prov_fail(e, 409, PROV_R_CONFLICT,
 						"the device was deleted "

@@ -116,10 +116,12 @@ static int
 check_row(const struct row *t, const struct db_device_new *n)
 {
 	struct device *d = NULL;
+	int64_t id = 0;
 	size_t i;
 	int bad = 0;
 
-	if (db_device_get_by_fingerprint(db, t->fp, 0, &d) != 0)
+	if (db_device_find_fingerprint(db, t->fp, &id) != 0 ||
+	    db_device_get(db, id, 0, &d) != 0)
 		return -1;
 	bad |= strcmp(d->name, n->name) != 0;
 	bad |= d->tenant_id != tenant || d->org_id != org;
