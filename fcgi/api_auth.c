@@ -110,29 +110,16 @@ login_audit(struct db *db, const struct login *lg, const char *outcome)
 static int
 login_throttle(struct db *db, struct login *lg, int64_t *wait)
 {
-	int64_t ts[AUTH_THROTTLE_ADDR], now = 0, w;
-	size_t n = 0;
+	enum auth_throttled which;
 	int r;
 
-	*wait = 0;
-	if ((r = db_attempt_failures(db, DB_ATTEMPT_ACCOUNT, lg->username,
-				     AUTH_THROTTLE_WINDOW, lg->attempt, ts,
-				     AUTH_THROTTLE_ACCOUNT, &n, &now)) != 0)
+	if ((r = auth_throttle(db, lg->username, lg->addr_key, lg->attempt,
+			       wait, &which)) != 0)
 		return r;
-	if ((w = auth_throttle_wait(ts, n, AUTH_THROTTLE_ACCOUNT,
-				    AUTH_THROTTLE_WINDOW, now)) > 0) {
-		*wait = w;
+	if (which == AUTH_THROTTLED_ACCOUNT)
 		lg->reason = "throttled: too many failures for this account";
-	}
-	if ((r = db_attempt_failures(db, DB_ATTEMPT_ADDR, lg->addr_key,
-				     AUTH_THROTTLE_WINDOW, lg->attempt, ts,
-				     AUTH_THROTTLE_ADDR, &n, &now)) != 0)
-		return r;
-	if ((w = auth_throttle_wait(ts, n, AUTH_THROTTLE_ADDR,
-				    AUTH_THROTTLE_WINDOW, now)) > *wait) {
-		*wait = w;
+	else if (which == AUTH_THROTTLED_ADDR)
 		lg->reason = "throttled: too many failures from this address";
-	}
 	return 0;
 }
 

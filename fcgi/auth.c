@@ -188,6 +188,37 @@ auth_throttle_wait(const int64_t *ts, size_t n, size_t limit, int64_t window,
 }
 
 int
+auth_throttle(struct db *db, const char *account, const char *addr,
+	      int64_t attempt, int64_t *wait, enum auth_throttled *which)
+{
+	int64_t ts[AUTH_THROTTLE_ADDR], now = 0, w;
+	size_t n = 0;
+	int r;
+
+	*wait = 0;
+	*which = AUTH_THROTTLED_NONE;
+	if ((r = db_attempt_failures(db, DB_ATTEMPT_ACCOUNT, account,
+				     AUTH_THROTTLE_WINDOW, attempt, ts,
+				     AUTH_THROTTLE_ACCOUNT, &n, &now)) != 0)
+		return r;
+	if ((w = auth_throttle_wait(ts, n, AUTH_THROTTLE_ACCOUNT,
+				    AUTH_THROTTLE_WINDOW, now)) > 0) {
+		*wait = w;
+		*which = AUTH_THROTTLED_ACCOUNT;
+	}
+	if ((r = db_attempt_failures(db, DB_ATTEMPT_ADDR, addr,
+				     AUTH_THROTTLE_WINDOW, attempt, ts,
+				     AUTH_THROTTLE_ADDR, &n, &now)) != 0)
+		return r;
+	if ((w = auth_throttle_wait(ts, n, AUTH_THROTTLE_ADDR,
+				    AUTH_THROTTLE_WINDOW, now)) > *wait) {
+		*wait = w;
+		*which = AUTH_THROTTLED_ADDR;
+	}
+	return 0;
+}
+
+int
 auth_session_live(int64_t now_us, int64_t last_seen_us, int64_t expires_us,
 		  int64_t idle)
 {

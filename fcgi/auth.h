@@ -62,6 +62,7 @@
 #include "req.h"
 
 struct audit_event;
+struct db;
 struct conf;
 struct hctx;
 struct json_object;
@@ -246,6 +247,24 @@ int auth_token_hash(const char *tok, uint8_t hash[AUTH_HASH_LEN]);
  */
 int64_t auth_throttle_wait(const int64_t *ts, size_t n, size_t limit,
 			   int64_t window, int64_t now_us);
+
+/* Which count made auth_throttle() ask for a wait. */
+enum auth_throttled {
+	AUTH_THROTTLED_NONE = 0,
+	AUTH_THROTTLED_ACCOUNT, /* AUTH_THROTTLE_ACCOUNT failures of account */
+	AUTH_THROTTLED_ADDR,	/* AUTH_THROTTLE_ADDR failures of the address */
+};
+
+/*
+ * The throttling decision of a password check (login_attempts, see the
+ * top of this file): *wait receives the seconds the client must wait
+ * (0: go ahead) from the failures of account and of the address key addr
+ * within AUTH_THROTTLE_WINDOW, the attempt being made (its row id) left
+ * out, and *which the count that decided.  Portal logins and EST device
+ * passwords share it.
+ */
+int auth_throttle(struct db *db, const char *account, const char *addr,
+		  int64_t attempt, int64_t *wait, enum auth_throttled *which);
 
 /*
  * 1 when a session last seen at last_seen_us and expiring at expires_us

@@ -30,12 +30,20 @@
  * anything about the device is revealed: an unknown ID verifies against a
  * dummy hash and answers the same 401 as a wrong password.  A device that
  * authenticated must then be of the server's device type and organization
- * and not disabled (403).
+ * and not disabled (403).  Guessing is throttled as portal logins are
+ * (fcgi/auth.h, login_attempts): AUTH_THROTTLE_ACCOUNT failures for one
+ * device ID of the tenant, or AUTH_THROTTLE_ADDR failures from one source
+ * address (logins and device passwords together), within
+ * AUTH_THROTTLE_WINDOW make the next check answer 429 with Retry-After,
+ * before the password is looked at; a success clears the device ID's
+ * count.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "apiapp.h"
 #include "auth.h"
@@ -49,6 +57,7 @@
 #include "estsrv.h"
 #include "passwd.h"
 #include "req.h"
+#include "session.h"
 #include "util.h"
 
 void
@@ -114,6 +123,68 @@ passwd_slot(struct est_state *st, int take)
 	return ok;
 }
 
+/*
+ * The throttling account of device ID name in tenant tenant_id, as
+ * login_attempts.username holds it: "est:TENANT:" and the first 16 bytes
+ * of the name's SHA-256 in hex (a device name may be longer than the
+ * column; a username cannot contain ':').
+ */
+static int
+device_account(int64_t tenant_id, const char *name,
+	       char out[SESSION_USERNAME_MAX + 1])
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[33];
+	int n;
+
+	if (EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(), NULL) !=
+		    1 ||
+	    mdlen < 16)
+		return EST_E_CRYPTO;
+	hex_encode(md, 16, hex);
+	n = snprintf(out, SESSION_USERNAME_MAX + 1, "est:%lld:%s",
+		     (long long)tenant_id, hex);
+	return n > 0 && n <= SESSION_USERNAME_MAX ? 0 : EST_E_INTERNAL;
+}
+
+/*
+ * Records the attempt (as a failure until it succeeds) and answers 429
+ * when the device ID or the address has failed too often; see the top of
+ * this file.
+ */
+static int
+device_throttle(struct est_call *ec, const char *account, int64_t *attempt,
+		struct prov_error *e)
+{
+	const struct request *req = ec->req;
+	enum auth_throttled which;
+	char addr[64];
+	int64_t wait = 0;
+	int r;
+
+	if ((r = auth_addr_key(req->remote, addr, sizeof(addr))) != 0 ||
+	    (r = db_attempt_sweep(ec->db, AUTH_THROTTLE_WINDOW)) != 0 ||
+	    (r = db_attempt_add(ec->db, account, addr, attempt)) != 0 ||
+	    (r = auth_throttle(ec->db, account, addr, *attempt, &wait,
+			       &which)) != 0)
+		return est_fail_code(e, r);
+	if (wait == 0)
+		return 0;
+	/* A refused attempt is not a failure: it must not prolong the wait. */
+	if ((r = db_attempt_delete(ec->db, *attempt)) != 0)
+		return est_fail_code(e, r);
+	*attempt = 0;
+	r = est_fail(e, 429, PROV_R_THROTTLED,
+		     which == AUTH_THROTTLED_ACCOUNT
+			     ? "too many failures for this device ID; "
+			       "retry later"
+			     : "too many failures from this address; "
+			       "retry later");
+	e->retry_after = wait;
+	return r;
+}
+
 /* Device ID/password (see the top of this file). */
 static int
 device_client(struct est_call *ec, struct est_client *cl, int64_t *devid,
@@ -122,11 +193,16 @@ device_client(struct est_call *ec, struct est_client *cl, int64_t *devid,
 	const struct est_state *st = ec->c->state;
 	const struct est_route *rt = ec->route;
 	const struct request *req = ec->req;
+	char account[SESSION_USERNAME_MAX + 1];
 	struct device *d = NULL;
 	char *hash = NULL;
-	int64_t id = 0;
+	int64_t id = 0, attempt = 0;
 	int r, found;
 
+	if ((r = device_account(rt->tenant_id, req->auth_user, account)) != 0)
+		return est_fail_code(e, r);
+	if ((r = device_throttle(ec, account, &attempt, e)) != 0)
+		return r;
 	r = db_est_device_password(ec->db, rt->tenant_id, req->auth_user, &id,
 				   &hash);
 	if (r != 0 && r != EST_E_NOTFOUND)
@@ -134,6 +210,8 @@ device_client(struct est_call *ec, struct est_client *cl, int64_t *devid,
 	found = r == 0 && hash != NULL;
 	if (!passwd_slot(ec->c->state, 1)) {
 		freezero_str(hash);
+		/* Not a guess: the attempt must not count. */
+		(void)db_attempt_delete(ec->db, attempt);
 		return est_fail(e, 503, PROV_R_UNAVAILABLE,
 				"too many password checks at once, retry");
 	}
@@ -148,6 +226,8 @@ device_client(struct est_call *ec, struct est_client *cl, int64_t *devid,
 		return est_fail(e, 401, PROV_R_NO_CERT,
 				"wrong device ID or password");
 	}
+	if ((r = db_attempt_succeeded(ec->db, attempt)) != 0)
+		return est_fail_code(e, r);
 	*devid = id;
 	if ((r = db_device_get(ec->db, id, 0, &d)) != 0)
 		return est_fail_code(e, r == EST_E_NOTFOUND ? EST_E_DB : r);

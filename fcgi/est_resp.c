@@ -379,7 +379,15 @@ int
 est_resp_error(struct resp *rs, const struct prov_error *e)
 {
 	int status = e->status >= 400 && e->status <= 599 ? e->status : 500;
+	char secs[24];
+	int r;
 
-	return resp_error_reason(rs, status, est_err_from_status(status), NULL,
-				 e->reason[0] != '\0' ? e->reason : NULL);
+	if ((r = resp_error_reason(rs, status, est_err_from_status(status),
+				   NULL,
+				   e->reason[0] != '\0' ? e->reason : NULL)) !=
+		    0 ||
+	    e->retry_after <= 0 || status == 503) /* 503 has its own */
+		return r;
+	snprintf(secs, sizeof(secs), "%lld", e->retry_after);
+	return resp_header(rs, "Retry-After", secs);
 }

@@ -54,6 +54,8 @@ est_err_from_status(int status)
 		return EST_E_MEDIATYPE;
 	case 422:
 		return EST_E_UNPROCESSABLE;
+	case 429:
+		return EST_E_TOOMANY;
 	case 503:
 		return EST_E_DB;
 	}

@@ -189,6 +189,7 @@ enum prov_reason {
 	PROV_R_CONFLICT,	 /* 409: inactive template or CA */
 	PROV_R_UNPROCESSABLE,	 /* 422: the template refuses the request */
 	PROV_R_UNAVAILABLE,	 /* 503: database or signer down */
+	PROV_R_THROTTLED,	 /* 429: too many failed password checks */
 	PROV_R_INTERNAL,	 /* 500 */
 };
 
@@ -201,6 +202,7 @@ struct prov_error {
 	int status; /* HTTP status */
 	enum prov_reason code;
 	char reason[PROV_REASON_MAX]; /* for the client and the record */
+	long long retry_after;	      /* seconds, for Retry-After; 0: none */
 };
 
 /*

@@ -90,6 +90,7 @@ prov_reason_name(enum prov_reason r)
 		[PROV_R_CONFLICT] = "conflict",
 		[PROV_R_UNPROCESSABLE] = "unprocessable",
 		[PROV_R_UNAVAILABLE] = "unavailable",
+		[PROV_R_THROTTLED] = "throttled",
 		[PROV_R_INTERNAL] = "internal",
 	};
 
@@ -541,8 +542,9 @@ refusal_write(const struct prov_call *c, const struct prov_error *e)
 	snprintf(reason, sizeof(reason), "%s: %s", prov_reason_name(e->code),
 		 e->reason[0] != '\0' ? e->reason : "refused");
 	enrollment(c,
-		   e->status == 401 || e->status == 403 ? DB_ENROLL_DENIED
-							: DB_ENROLL_FAILURE,
+		   e->status == 401 || e->status == 403 || e->status == 429
+			   ? DB_ENROLL_DENIED
+			   : DB_ENROLL_FAILURE,
 		   reason, &en);
 	en.certificate_id = 0;
 	en.device_created = 0;

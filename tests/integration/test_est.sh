@@ -591,6 +591,78 @@ check_eq "device ID/password on the RSA server (another device type): 403" 403 \
 check_eq "disabled: 403" "200 403" \
     "$(as admin POST "$DEV/$IDP/disable") $(enroll "$E1" simpleenroll pw1 -u "$PWD_DEV:pw-$PWD_DEV")"
 
+# --- device passwords are throttled as logins are ------------------------------------
+# Failures count for 15 minutes against the device ID and the address:
+# forget this script's, so that it can run again.
+forget_attempts() {
+	db_sql "DELETE FROM login_attempts WHERE username LIKE 'est:%'
+	    OR source_addr = '192.0.2.77'" >/dev/null 2>&1
+}
+at_exit forget_attempts
+forget_attempts
+# account NAME: the throttling account of device ID NAME in the tenant.
+account() {
+	printf 'est:%s:%s' "$TID1" "$(printf '%s' "$1" | sha256sum | cut -c1-32)"
+}
+THR="thr-$RUN"
+IDT=$(device "$THR" "$DTE")
+codes=""
+for i in 1 2 3 4 5; do
+	codes="$codes $(enroll "$E1" simpleenroll pw1 -u "$THR:wrong-$i")"
+done
+check_eq "throttle: five wrong passwords for one device ID are 401" \
+    " 401 401 401 401 401" "$codes"
+check_eq "throttle: the sixth check is 429, even with the right password" 429 \
+    "$(enroll "$E1" simpleenroll pw1 -u "$THR:pw-$THR")"
+check_match "throttle: Retry-After in seconds within the window" \
+    '^([1-9][0-9]?|[1-8][0-9][0-9]|900)$' "$(header Retry-After)"
+check_match "throttle: the reason says so" 'too many failures for this device ID' \
+    "$(cat "$T_TMP/body")"
+check_eq "throttle: recorded as denied" 1 \
+    "$(db_sql "SELECT COUNT(*) FROM est_enrollments WHERE server_id = $S1
+	AND auth_method = 'device_password' AND outcome = 'denied'
+	AND reason LIKE 'throttled: too many failures for this device ID%'")"
+check_eq "throttle: the refused check is not a failure; five are" 5 \
+    "$(db_sql "SELECT COUNT(*) FROM login_attempts
+	WHERE username = '$(account "$THR")' AND NOT success")"
+check_eq "throttle: no certificate for the device" 0 \
+    "$(db_sql "SELECT COUNT(*) FROM certificates WHERE device_id = $IDT
+	AND kind = 'operational'")"
+CLR="clr-$RUN"
+IDC=$(device "$CLR" "$DTE")
+codes=""
+for i in 1 2 3; do
+	codes="$codes $(enroll "$E1" simpleenroll pw1 -u "$CLR:wrong-$i")"
+done
+codes="$codes $(enroll "$E1" simpleenroll pw1 -u "$CLR:pw-$CLR")"
+for i in 4 5 6; do
+	codes="$codes $(enroll "$E1" simpleenroll pw1 -u "$CLR:wrong-$i")"
+done
+check_eq "throttle: another device ID is not throttled; a success clears its count" \
+    " 401 401 401 200 401 401 401" "$codes"
+
+# The address's count, straight to estuary-est's FastCGI socket with the
+# variables a web server sets, from an address no other check uses.
+est_fcgi() {
+	local out=$T_TMP/estfcgi.out body
+	body=$(cat "$D/pw1.b64")
+	printf '%s' "$body" | env -i LC_ALL=C REQUEST_METHOD=POST \
+	    REQUEST_URI=/.well-known/est/simpleenroll HTTP_HOST="$E1" HTTPS=on \
+	    REMOTE_ADDR=192.0.2.77 CONTENT_LENGTH=${#body} \
+	    CONTENT_TYPE=application/pkcs10 \
+	    HTTP_AUTHORIZATION="Basic $(printf '%s' "$1" | base64 -w0)" \
+	    cgi-fcgi -bind -connect "$(conf est_socket)" >"$out" 2>/dev/null
+	tr -d '\r' <"$out" | sed -n 's/^Status: \([0-9]*\).*/\1/p'
+}
+for i in $(seq 1 25); do
+	code=$(est_fcgi "nobody-$i-$RUN:x")
+	[ "$code" = 429 ] && break
+done
+check_eq "throttle per address: 429 after 20 failures from one address" \
+    "429 21" "$code $i"
+check_eq "throttle per address: another address is not throttled" 200 \
+    "$(enroll "$E1" simpleenroll pw1 -u "$CLR:pw-$CLR")"
+
 # --- zero-touch with the external factory CA (label ext) ---------------------------
 FPX=$(hexfp "$D/ext1.pem")
 key z1 "/CN=zt"

@@ -519,6 +519,14 @@ test_resp_error(void)
 	CU_ASSERT_EQUAL(resp_status(rs), 503);
 	CU_ASSERT_PTR_NOT_NULL(resp_get_header(rs, "Retry-After"));
 	resp_reset(rs);
+	CU_ASSERT_EQUAL(est_fail(&e, 429, PROV_R_THROTTLED, "retry later"),
+			EST_E_TOOMANY);
+	e.retry_after = 42;
+	CU_ASSERT_EQUAL(est_resp_error(rs, &e), 0);
+	CU_ASSERT_EQUAL(resp_status(rs), 429);
+	CU_ASSERT_STRING_EQUAL(resp_get_header(rs, "Retry-After"), "42");
+	e.retry_after = 0;
+	resp_reset(rs);
 	est_fail(&e, 415, PROV_R_BAD_REQUEST, "Content-Type");
 	CU_ASSERT_EQUAL(est_resp_error(rs, &e), 0);
 	CU_ASSERT_EQUAL(resp_status(rs), 415);
