@@ -409,42 +409,26 @@ out:
 
 /* ----- archive ----- */
 
-/* The whole archive file into memory (it is answered as one body). */
+/*
+ * The archive file, opened for the answer (resp_body_fd() streams it):
+ * *fd and its size.  Once open it stays readable even if the retention
+ * sweep removes it meanwhile.
+ */
 static int
-archive_read(const char *path, uint8_t **data, size_t *len)
+archive_open(const char *path, int *fd, size_t *len)
 {
 	struct stat st;
-	uint8_t *b;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
+	int f;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((f = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? EST_E_GONE : EST_E_IO;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (size_t)st.st_size > ARCHIVE_MAX || st.st_size == 0) {
-		close(fd);
+		close(f);
 		return EST_E_IO;
 	}
-	if ((b = malloc((size_t)st.st_size)) == NULL) {
-		close(fd);
-		return EST_E_NOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		if ((n = read(fd, b + got, (size_t)st.st_size - got)) <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (got != (size_t)st.st_size) {
-		freezero(b, (size_t)st.st_size);
-		return EST_E_IO;
-	}
-	*data = b;
-	*len = got;
+	*fd = f;
+	*len = (size_t)st.st_size;
 	return 0;
 }
 
@@ -479,9 +463,9 @@ h_archive(struct hctx *c, const struct request *req, const struct principal *p,
 	struct rest_what w;
 	const char *path;
 	struct db *db;
-	uint8_t *zip = NULL;
 	size_t len = 0;
 	char disp[96];
+	int fd = -1;
 	int64_t id;
 	int r;
 
@@ -499,7 +483,7 @@ h_archive(struct hctx *c, const struct request *req, const struct principal *p,
 		r = archive_refusal(res, &e);
 		goto out;
 	}
-	if ((r = archive_read(path, &zip, &len)) != 0) {
+	if ((r = archive_open(path, &fd, &len)) != 0) {
 		log_err("batch job %lld: archive unreadable: %s", (long long)id,
 			est_strerror(r));
 		if (r == EST_E_GONE)
@@ -517,10 +501,13 @@ h_archive(struct hctx *c, const struct request *req, const struct principal *p,
 		goto out;
 	snprintf(disp, sizeof(disp), "attachment; filename=\"batch-%lld.zip\"",
 		 (long long)id);
-	if ((r = resp_body(rs, 200, ZIP_TYPE, zip, len)) == 0)
+	r = resp_body_fd(rs, 200, ZIP_TYPE, fd, len);
+	fd = -1; /* rs has it */
+	if (r == 0)
 		r = resp_header(rs, "Content-Disposition", disp);
 out:
-	freezero(zip, len);
+	if (fd >= 0)
+		close(fd);
 	rest_diff_clear(&d);
 	json_object_put(body);
 	db_result_free(res);

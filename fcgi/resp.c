@@ -1,10 +1,12 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -31,6 +33,7 @@ struct resp {
 	char *ctype; /* NULL: no body */
 	uint8_t *body;
 	size_t bodylen;
+	int body_fd; /* -1, or the file the body is read from */
 	struct resp_hdr hdrs[RESP_HEADERS_MAX];
 	size_t nhdrs;
 	int head_only;
@@ -115,7 +118,20 @@ resp_new(enum resp_kind kind)
 		return NULL;
 	rs->kind = kind;
 	rs->status = 500;
+	rs->body_fd = -1;
 	return rs;
+}
+
+/* Drops the body, wiped (see the top of this file). */
+static void
+body_drop(struct resp *rs)
+{
+	freezero(rs->body, rs->bodylen);
+	if (rs->body_fd >= 0)
+		close(rs->body_fd);
+	rs->body = NULL;
+	rs->bodylen = 0;
+	rs->body_fd = -1;
 }
 
 void
@@ -129,10 +145,8 @@ resp_reset(struct resp *rs)
 	}
 	rs->nhdrs = 0;
 	free(rs->ctype);
-	freezero(rs->body, rs->bodylen);
 	rs->ctype = NULL;
-	rs->body = NULL;
-	rs->bodylen = 0;
+	body_drop(rs);
 	rs->status = 500;
 }
 
@@ -213,7 +227,7 @@ resp_body(struct resp *rs, int status, const char *ctype, const void *p,
 		memcpy(body, p, len);
 	body[len] = '\0';
 	free(rs->ctype);
-	freezero(rs->body, rs->bodylen);
+	body_drop(rs);
 	rs->ctype = ct;
 	rs->body = body;
 	rs->bodylen = len;
@@ -227,12 +241,69 @@ resp_empty(struct resp *rs, int status)
 	if (status_index(status) < 0)
 		return EST_E_INVAL;
 	free(rs->ctype);
-	freezero(rs->body, rs->bodylen);
 	rs->ctype = NULL;
-	rs->body = NULL;
-	rs->bodylen = 0;
+	body_drop(rs);
 	rs->status = status;
 	return 0;
+}
+
+int
+resp_body_fd(struct resp *rs, int status, const char *ctype, int fd, size_t len)
+{
+	char *ct;
+
+	if (fd < 0)
+		return EST_E_INVAL;
+	if (status_index(status) < 0 || !valid_value(ctype) || ctype[0] == 0) {
+		close(fd);
+		return EST_E_INVAL;
+	}
+	if ((ct = strdup(ctype)) == NULL) {
+		close(fd);
+		return EST_E_NOMEM;
+	}
+	free(rs->ctype);
+	body_drop(rs);
+	rs->ctype = ct;
+	rs->body_fd = fd;
+	rs->bodylen = len;
+	rs->status = status;
+	return 0;
+}
+
+/*
+ * The body of file fd, len bytes, through fn in pieces of RESP_PIECE
+ * bytes; each piece is wiped once written (the file may be an archive
+ * that holds passphrases).
+ */
+#define RESP_PIECE (64 * 1024)
+static int
+write_file(int fd, size_t len, resp_write_fn fn, void *arg)
+{
+	uint8_t *piece;
+	size_t off = 0, want;
+	ssize_t n;
+	int r = 0;
+
+	if ((piece = malloc(RESP_PIECE)) == NULL)
+		return EST_E_NOMEM;
+	while (off < len) {
+		want = len - off < RESP_PIECE ? len - off : RESP_PIECE;
+		n = pread(fd, piece, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = EST_E_IO;
+			break;
+		}
+		r = fn(arg, piece, (size_t)n);
+		explicit_bzero(piece, (size_t)n);
+		if (r != 0)
+			break;
+		off += (size_t)n;
+	}
+	free(piece);
+	return r;
 }
 
 int
@@ -361,7 +432,7 @@ const uint8_t *
 resp_get_body(const struct resp *rs, size_t *len)
 {
 	*len = rs->bodylen;
-	return rs->body;
+	return rs->body_fd >= 0 ? NULL : rs->body;
 }
 
 const char *
@@ -428,7 +499,9 @@ resp_write(const struct resp *rs, resp_write_fn fn, void *arg)
 		goto out;
 	if (!rs->head_only && rs->ctype != NULL && rs->bodylen > 0 &&
 	    rs->status != 204 && rs->status != 304)
-		r = fn(arg, rs->body, rs->bodylen);
+		r = rs->body_fd >= 0
+			    ? write_file(rs->body_fd, rs->bodylen, fn, arg)
+			    : fn(arg, rs->body, rs->bodylen);
 out:
 	buf_free(b);
 	return r;

@@ -47,6 +47,16 @@ int resp_header(struct resp *rs, const char *name, const char *value);
 /* A body of content type ctype (copied exactly) with status. */
 int resp_body(struct resp *rs, int status, const char *ctype, const void *p,
 	      size_t len);
+/*
+ * A body of len bytes read from the start of file fd when the response is
+ * written (resp_write), in pieces: a download of any size costs no more
+ * memory than one piece.  rs owns fd from here on, also on failure, and
+ * closes it; the file must not change meanwhile (a shorter file ends the
+ * response with EST_E_IO after its headers went out).  resp_get_body()
+ * gives NULL and len for it.
+ */
+int resp_body_fd(struct resp *rs, int status, const char *ctype, int fd,
+		 size_t len);
 /* Status without a body (204, 304). */
 int resp_empty(struct resp *rs, int status);
 /* A JSON body of obj (not freed) as application/json. */

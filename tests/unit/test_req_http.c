@@ -5,9 +5,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 #include <json-c/json.h>
@@ -596,6 +599,84 @@ test_resp_headers(void)
 	resp_free(NULL);
 }
 
+/* A file of n bytes of a pattern, open for reading, already unlinked. */
+static int
+pattern_file(size_t n)
+{
+	char path[] = "/tmp/test_resp_XXXXXX";
+	uint8_t b[1000];
+	size_t i, k;
+	int fd;
+
+	if ((fd = mkstemp(path)) < 0)
+		return -1;
+	unlink(path);
+	for (i = 0; i < n; i += k) {
+		k = n - i < sizeof(b) ? n - i : sizeof(b);
+		for (size_t j = 0; j < k; j++)
+			b[j] = (uint8_t)((i + j) * 7 + 3);
+		if (write(fd, b, k) != (ssize_t)k) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void
+test_resp_file(void)
+{
+	/* Three pieces and a part of one (resp.c writes 64 KiB at a time). */
+	const size_t n = 3 * 65536 + 1234;
+	struct resp *rs = resp_new(RESP_API);
+	struct buf *b = buf_new(0);
+	const uint8_t *body;
+	char *head;
+	size_t len = 1, i, bad = 0;
+	int fd = pattern_file(n);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(resp_body_fd(rs, 200, "application/zip", fd, n), 0);
+	CU_ASSERT_PTR_NULL(resp_get_body(rs, &len));
+	CU_ASSERT_EQUAL(len, n);
+	CU_ASSERT_FATAL(resp_write(rs, buf_writer, b) == 0);
+	head = strndup((const char *)buf_ptr(b), buf_len(b));
+	CU_ASSERT_PTR_NOT_NULL(strstr(head, "Content-Length: 197842\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(head, "Content-Type: application/zip"));
+	body = (const uint8_t *)strstr(head, "\r\n\r\n");
+	CU_ASSERT_FATAL(body != NULL);
+	body = buf_ptr(b) + ((const char *)body - head) + 4;
+	CU_ASSERT_EQUAL((size_t)(buf_ptr(b) + buf_len(b) - body), n);
+	for (i = 0; i < n && body + i < buf_ptr(b) + buf_len(b); i++)
+		bad += body[i] != (uint8_t)(i * 7 + 3);
+	CU_ASSERT_EQUAL(bad, 0);
+	free(head);
+	/* The response owns the file: a reset closes it. */
+	resp_reset(rs);
+	CU_ASSERT_EQUAL(fcntl(fd, F_GETFD), -1);
+	CU_ASSERT_EQUAL(errno, EBADF);
+	/* A file shorter than announced fails after the headers. */
+	fd = pattern_file(100);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(resp_body_fd(rs, 200, "application/zip", fd, 200), 0);
+	buf_free(b);
+	b = buf_new(0);
+	CU_ASSERT_EQUAL(resp_write(rs, buf_writer, b), EST_E_IO);
+	/* A memory body replaces it and closes it. */
+	CU_ASSERT_EQUAL(resp_body(rs, 200, "text/plain", "x", 1), 0);
+	CU_ASSERT_EQUAL(fcntl(fd, F_GETFD), -1);
+	/* Bad arguments close the file too. */
+	fd = pattern_file(10);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(resp_body_fd(rs, 299, "application/zip", fd, 10),
+			EST_E_INVAL);
+	CU_ASSERT_EQUAL(fcntl(fd, F_GETFD), -1);
+	CU_ASSERT_EQUAL(resp_body_fd(rs, 200, "application/zip", -1, 10),
+			EST_E_INVAL);
+	buf_free(b);
+	resp_free(rs);
+}
+
 int
 test_req_http_suites(void)
 {
@@ -621,6 +702,7 @@ test_req_http_suites(void)
 		{"HEAD and OPTIONS", test_dispatch_head_options},
 		{"EST error style", test_dispatch_est},
 		{"header validation", test_resp_headers},
+		{"bodies read from a file", test_resp_file},
 		{NULL, NULL},
 	};
 	int r;
