@@ -484,9 +484,9 @@ one_list(const struct registry *g, const struct listcase *c, int64_t after,
 
 struct result {
 	struct stats st[NMEAS];
-	size_t rows[NMEAS];	  /* list rows returned in all */
+	size_t rows[NMEAS];	/* list rows returned in all */
 	long long reads[NMEAS]; /* pages read from disk meanwhile */
-	double cpu_us[NMEAS];	  /* server CPU per query */
+	double cpu_us[NMEAS];	/* server CPU per query */
 };
 
 /*
@@ -499,8 +499,7 @@ print_stats(const char *label, const struct stats *s, size_t rows,
 {
 	printf("  %-28s n=%-5zu mean %7.3f  p50 %7.3f  p95 %7.3f  max %8.3f"
 	       "  server CPU %5.1f us  disk %lld",
-	       label, s->count, s->mean, s->p50, s->p95, s->max, cpu_us,
-	       reads);
+	       label, s->count, s->mean, s->p50, s->p95, s->max, cpu_us, reads);
 	if (rows != SIZE_MAX)
 		printf("  (%.1f rows/page)", (double)rows / (double)s->count);
 	printf("\n");
@@ -526,7 +525,7 @@ measure_case(struct registry *g[2], int k, size_t q, double *ms[2],
 	struct {
 		size_t i;
 		int64_t id;
-	} *found[2] = {NULL, NULL};
+	} * found[2] = {NULL, NULL};
 
 	/* Cursors are found first, so that only the page is timed. */
 	for (j = 0; j < 2 && c != NULL; j++)
@@ -547,14 +546,14 @@ measure_case(struct registry *g[2], int k, size_t q, double *ms[2],
 				if (bdv_interrupted)
 					bdv_die("interrupted", 0);
 				if (c == NULL)
-					ms[j][i] = one_lookup(
-						g[j], &found[j][i].i,
-						&found[j][i].id);
+					ms[j][i] =
+						one_lookup(g[j], &found[j][i].i,
+							   &found[j][i].id);
 				else
-					ms[j][i] = one_list(
-						g[j], c, cursors[j][i],
-						i < WARMUP ? &untimed
-							   : &rows[j]);
+					ms[j][i] =
+						one_list(g[j], c, cursors[j][i],
+							 i < WARMUP ? &untimed
+								    : &rows[j]);
 			}
 		}
 	}
@@ -730,7 +729,8 @@ main(int argc, char **argv)
 	measure(g, q, res);
 	print_result(&bdv_small, &res[0]);
 	print_result(&bdv_large, &res[1]);
-	printf("at %zu / at %zu devices:        p50   mean    p95  server CPU\n",
+	printf("at %zu / at %zu devices:        p50   mean    p95  server "
+	       "CPU\n",
 	       bdv_large.have, bdv_small.have);
 	for (k = 0; k < NMEAS; k++) {
 		printf("  %-28s %5.2f  %5.2f  %5.2f  %5.2f\n",

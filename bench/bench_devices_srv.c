@@ -334,8 +334,7 @@ bdv_server_cpu_ns(const struct registry *g)
 	FILE *f;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/%s/run/mariadbd.pid", dir,
-		 g->name);
+	snprintf(path, sizeof(path), "%s/%s/run/mariadbd.pid", dir, g->name);
 	if ((f = fopen(path, "r")) == NULL || fscanf(f, "%lld", &pid) != 1 ||
 	    pid <= 0)
 		bdv_die("the server's pid file", 0);

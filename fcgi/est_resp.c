@@ -382,10 +382,9 @@ est_resp_error(struct resp *rs, const struct prov_error *e)
 	char secs[24];
 	int r;
 
-	if ((r = resp_error_reason(rs, status, est_err_from_status(status),
-				   NULL,
-				   e->reason[0] != '\0' ? e->reason : NULL)) !=
-		    0 ||
+	if ((r = resp_error_reason(
+		     rs, status, est_err_from_status(status), NULL,
+		     e->reason[0] != '\0' ? e->reason : NULL)) != 0 ||
 	    e->retry_after <= 0 || status == 503) /* 503 has its own */
 		return r;
 	snprintf(secs, sizeof(secs), "%lld", e->retry_after);
