@@ -381,17 +381,29 @@ db_audit_append(struct db *db, const struct audit_event *ev)
 			return r;
 		own = 1;
 	}
-	if ((r = db_query_one(db, &audit_stmts[AS_HEAD_LOCK], NULL, 0,
-			      &head)) != 0) {
-		if (r == EST_E_NOTFOUND) {
-			log_err("audit: the chain's head row is missing");
-			r = EST_E_INTERNAL;
+	/*
+	 * The head stays locked until the transaction ends, so after an
+	 * append in this transaction its hash is the one that append wrote.
+	 * The server's own word that the transaction is still open (a
+	 * deadlock ends it without a ROLLBACK from here) is checked above.
+	 */
+	if (!own && db->audit_head_held) {
+		memcpy(prev, db->audit_head_hash, AUDIT_HASH_LEN);
+	} else {
+		db->audit_head_held = 0;
+		if ((r = db_query_one(db, &audit_stmts[AS_HEAD_LOCK], NULL, 0,
+				      &head)) != 0) {
+			if (r == EST_E_NOTFOUND) {
+				log_err("audit: the chain's head row is "
+					"missing");
+				r = EST_E_INTERNAL;
+			}
+			goto out;
 		}
-		goto out;
-	}
-	if ((r = audit_hash_cell(head, 0, 1, prev)) != 0) {
-		log_err("audit: the chain's head is malformed");
-		goto out;
+		if ((r = audit_hash_cell(head, 0, 1, prev)) != 0) {
+			log_err("audit: the chain's head is malformed");
+			goto out;
+		}
 	}
 	/*
 	 * The time is taken under the lock, so that ts follows the chain's
@@ -415,8 +427,11 @@ db_audit_append(struct db *db, const struct audit_event *ev)
 	p[14] = DB_BLOB(prev, sizeof(prev));
 	p[15] = DB_BLOB(hash, sizeof(hash));
 	/* The row and the head's move, in one round trip under the lock. */
+	db->audit_head_held = 0;
 	if ((r = db_exec(db, &audit_stmts[AS_APPEND], p, 16, NULL, NULL)) != 0)
 		goto out;
+	memcpy(db->audit_head_hash, hash, AUDIT_HASH_LEN);
+	db->audit_head_held = 1;
 	if (own && (r = db_commit(db)) != 0)
 		goto out;
 	own = 0;
@@ -538,6 +553,7 @@ audit_snapshot(struct db *db, int *own)
 	*own = 0;
 	if (audit_in_tx(db))
 		return 0;
+	db->audit_head_held = 0;
 	if ((r = db_exec(db, &audit_stmts[AS_ISOLATION], NULL, 0, NULL,
 			 NULL)) != 0 ||
 	    (r = db_exec(db, &audit_stmts[AS_SNAPSHOT], NULL, 0, NULL, NULL)) !=

@@ -355,17 +355,20 @@ db_ping(struct db *db)
 int
 db_begin(struct db *db)
 {
+	db->audit_head_held = 0;
 	return db_exec(db, &db_tx_stmts[0], NULL, 0, NULL, NULL);
 }
 
 int
 db_commit(struct db *db)
 {
+	db->audit_head_held = 0;
 	return db_exec(db, &db_tx_stmts[1], NULL, 0, NULL, NULL);
 }
 
 int
 db_rollback(struct db *db)
 {
+	db->audit_head_held = 0;
 	return db_exec(db, &db_tx_stmts[2], NULL, 0, NULL, NULL);
 }

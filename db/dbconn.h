@@ -30,6 +30,14 @@ struct db {
 	struct db_cached *cache;
 	size_t cache_cap; /* a power of two, or 0 */
 	size_t cache_len;
+	/*
+	 * The audit chain's head hash after this connection's last append,
+	 * while its transaction still holds the head's lock (db/audit.c):
+	 * a second append in the same transaction needs no second lock.
+	 * Forgotten by db_begin, db_commit and db_rollback.
+	 */
+	int audit_head_held;
+	uint8_t audit_head_hash[32];
 };
 
 /*

@@ -40,6 +40,8 @@ db_exec_text(struct db *db, const char *name, const char *sql, size_t len)
 
 	if (db->my == NULL || db->lost)
 		return EST_E_DB;
+	/* A statement of a migration may end a transaction implicitly. */
+	db->audit_head_held = 0;
 	if ((st = mysql_stmt_init(db->my)) == NULL)
 		return EST_E_NOMEM;
 	if (mysql_stmt_prepare(st, sql, len) != 0 ||

@@ -642,7 +642,8 @@ test_altered_head_detected(void)
  * One appender process: its own connection (a MariaDB connection does
  * not survive fork), started when the parent closes the go pipe, so that
  * both children append at the same time.  The first child appends in
- * transactions of its own, the second inside transactions it opens.
+ * transactions of its own, the second three rows at a time inside
+ * transactions it opens.
  */
 static void
 appender(int which, int ready, int go)
@@ -660,10 +661,17 @@ appender(int which, int ready, int go)
 	for (i = 0; i < PER_CHILD && ok; i++) {
 		event_init(&ev, i);
 		ev.actor_name = name;
+		/*
+		 * The second child's transactions hold three rows each:
+		 * after the first, the head's lock is held and its hash
+		 * known (db/audit.c).
+		 */
 		if (which == 0)
 			ok = db_audit_append(db, &ev) == 0;
 		else
 			ok = db_begin(db) == 0 &&
+			     db_audit_append(db, &ev) == 0 &&
+			     db_audit_append(db, &ev) == 0 &&
 			     db_audit_append(db, &ev) == 0 &&
 			     db_commit(db) == 0;
 	}
@@ -705,15 +713,53 @@ test_two_processes_append_one_chain(void)
 	}
 	CU_ASSERT_EQUAL(verify(&v), 0);
 	CU_ASSERT_EQUAL(v.status, AUDIT_INTACT);
-	CU_ASSERT_EQUAL(v.nrows, 2 * PER_CHILD);
-	CU_ASSERT_EQUAL(log_rows(), 2 * PER_CHILD);
+	CU_ASSERT_EQUAL(v.nrows, 4 * PER_CHILD);
+	CU_ASSERT_EQUAL(log_rows(), 4 * PER_CHILD);
 	memset(&f, 0, sizeof(f));
 	f.actor_name = "child1";
 	CU_ASSERT_EQUAL(db_audit_query(tdb_app, &f, 0, AUDIT_QUERY_MAX, &res),
 			0);
 	if (res != NULL)
-		CU_ASSERT_EQUAL(db_result_rows(res), PER_CHILD);
+		CU_ASSERT_EQUAL(db_result_rows(res), 3 * PER_CHILD);
 	db_result_free(res);
+}
+
+/*
+ * Several rows in one transaction, after a rolled-back transaction of
+ * several rows: the chain runs through the kept ones only.
+ */
+static void
+test_rows_in_one_transaction(void)
+{
+	struct audit_event ev;
+	struct audit_verify v;
+	uint64_t id0, head;
+	int i;
+
+	CU_ASSERT_EQUAL_FATAL(chain_make(1, 1, &id0), 0);
+	CU_ASSERT_EQUAL_FATAL(db_begin(tdb_app), 0);
+	for (i = 0; i < 3; i++) {
+		event_init(&ev, i);
+		CU_ASSERT_EQUAL(db_audit_append(tdb_app, &ev), 0);
+	}
+	CU_ASSERT_EQUAL(db_rollback(tdb_app), 0);
+	CU_ASSERT_EQUAL(tdb_audit_head(NULL), id0);
+	CU_ASSERT_EQUAL_FATAL(db_begin(tdb_app), 0);
+	for (i = 0; i < 4; i++) {
+		event_init(&ev, i);
+		CU_ASSERT_EQUAL(db_audit_append(tdb_app, &ev), 0);
+	}
+	CU_ASSERT_EQUAL(db_commit(tdb_app), 0);
+	/* And one alone after them. */
+	event_init(&ev, 9);
+	CU_ASSERT_EQUAL(db_audit_append(tdb_app, &ev), 0);
+	head = tdb_audit_head(NULL);
+	CU_ASSERT(head > id0);
+	CU_ASSERT_EQUAL(verify(&v), 0);
+	CU_ASSERT_EQUAL(v.status, AUDIT_INTACT);
+	CU_ASSERT_EQUAL(v.nrows, 6);
+	CU_ASSERT_EQUAL(v.last_id, head);
+	CU_ASSERT_EQUAL(log_rows(), 6);
 }
 
 static CU_TestInfo audit_tests[] = {
@@ -731,6 +777,7 @@ static CU_TestInfo audit_tests[] = {
 	{"row added at the end detected", test_row_added_at_end_detected},
 	{"altered head detected", test_altered_head_detected},
 	{"two processes append one chain", test_two_processes_append_one_chain},
+	{"several rows in one transaction", test_rows_in_one_transaction},
 	CU_TEST_INFO_NULL,
 };
 
