@@ -1,10 +1,12 @@
 /*
- * token info, key list, key generate: what the signer holds.  The keys
- * themselves never leave the token; these commands see ids, labels, types
- * and public keys.
+ * token info, key list, key generate, key destroy: what the signer holds.
+ * The keys themselves never leave the token; these commands see ids,
+ * labels, types and public keys.  The database says which keys are in use
+ * (db/keyref.h): key destroy refuses those, key list --unused hides them.
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "ctl.h"
 #include "err.h"
+#include "keyref.h"
 #include "sigclient.h"
 #include "util.h"
 #include "x509.h"
@@ -50,23 +53,54 @@ cmd_token_info(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* Whether id is one of the n ids of DB_KEYREF_ID_LEN octets in ids. */
+static int
+referenced(const uint8_t *ids, size_t n, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(ids + i * DB_KEYREF_ID_LEN, id, DB_KEYREF_ID_LEN) ==
+		    0)
+			return 1;
+	return 0;
+}
+
 int
 cmd_key_list(struct ctl *ctl, int argc, char **argv)
 {
-	const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
+	int unused = 0;
+	const struct ctl_opt opts[] = {{"unused", NULL, &unused},
+				       {NULL, NULL, NULL}};
 	struct sigclient *sc;
 	struct signer_keyinfo *keys = NULL;
+	struct db *db;
+	uint8_t *used = NULL;
 	char **pos, hex[2 * SIGNER_KEYID_LEN + 1];
 	const char *type;
-	size_t n = 0, i;
+	size_t n = 0, nused = 0, i;
 	int npos, r;
 
-	if (ctl_getopt(ctl, argc, argv, opts, &pos, &npos, 0, 0) != 0 ||
-	    ctl_signer(ctl, &sc) != 0)
+	if (ctl_getopt(ctl, argc, argv, opts, &pos, &npos, 0, 0) != 0)
 		return 1;
-	if ((r = sigclient_listkeys(sc, &keys, &n)) != 0)
+	if (unused) {
+		if (ctl_db(ctl, DB_ROLE_APP, &db) != 0)
+			return 1;
+		if ((r = db_keyref_all(db, &used, &nused)) != 0)
+			return ctl_fail_err(
+				ctl, r, "cannot read which keys are in use");
+	}
+	if (ctl_signer(ctl, &sc) != 0) {
+		free(used);
+		return 1;
+	}
+	if ((r = sigclient_listkeys(sc, &keys, &n)) != 0) {
+		free(used);
 		return ctl_fail_err(ctl, r, "cannot list keys");
+	}
 	for (i = 0; i < n; i++) {
+		if (unused && referenced(used, nused, keys[i].id))
+			continue;
 		hex_encode(keys[i].id, SIGNER_KEYID_LEN, hex);
 		type = x509_keytype_name(keys[i].keytype);
 		printf("%s\t%s\t%s\t%s\n", hex, keys[i].label,
@@ -74,6 +108,7 @@ cmd_key_list(struct ctl *ctl, int argc, char **argv)
 		       usage_name(keys[i].usage));
 	}
 	free(keys);
+	free(used);
 	return 0;
 }
 
@@ -143,5 +178,96 @@ out:
 	free(spki);
 	free(subj);
 	X509_NAME_free(name);
+	return status;
+}
+
+/* A key id as key list prints it: exactly 32 hex digits. */
+static int
+parse_keyid(const char *s, uint8_t id[SIGNER_KEYID_LEN])
+{
+	if (strlen(s) != 2 * SIGNER_KEYID_LEN)
+		return EST_E_INVAL;
+	return hex_decode(s, id, SIGNER_KEYID_LEN);
+}
+
+/*
+ * Refuses (1, with the reason printed) a key that a row still refers to:
+ * destroying it would leave that CA unable to sign.
+ */
+static int
+check_unused(struct ctl *ctl, const uint8_t id[SIGNER_KEYID_LEN],
+	     const char *hex)
+{
+	struct db_keyref ref;
+	struct db *db;
+	int r;
+
+	memset(&ref, 0, sizeof(ref));
+	if (ctl_db(ctl, DB_ROLE_APP, &db) != 0)
+		return 1;
+	if ((r = db_keyref_find(db, id, &ref)) == EST_E_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return ctl_fail_err(
+			ctl, r, "cannot check whether key %s is in use", hex);
+	ctl_fail(ctl,
+		 "key %s is in use: it is the %s of CA '%s' (id %" PRId64
+		 "); not destroyed",
+		 hex, ref.ocsp ? "OCSP responder key" : "key", ref.ca_name,
+		 ref.ca_id);
+	db_keyref_clear(&ref);
+	return 1;
+}
+
+int
+cmd_key_destroy(struct ctl *ctl, int argc, char **argv)
+{
+	const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
+	struct signer_keyinfo *keys = NULL;
+	struct sigclient *sc;
+	uint8_t id[SIGNER_KEYID_LEN];
+	char **pos, hex[2 * SIGNER_KEYID_LEN + 1];
+	size_t n = 0, i;
+	int npos, r, status = 1;
+
+	if (ctl_getopt(ctl, argc, argv, opts, &pos, &npos, 1, 1) != 0)
+		return 1;
+	if (parse_keyid(pos[0], id) != 0)
+		return ctl_fail(ctl,
+				"'%s' is not a key id (32 hex digits, as key "
+				"list prints them)",
+				pos[0]);
+	hex_encode(id, SIGNER_KEYID_LEN, hex);
+	if (check_unused(ctl, id, hex) != 0 || ctl_signer(ctl, &sc) != 0)
+		return 1;
+	/* The label, for the officer's record of what went. */
+	if ((r = sigclient_listkeys(sc, &keys, &n)) != 0)
+		return ctl_fail_err(ctl, r, "cannot list keys");
+	for (i = 0; i < n; i++)
+		if (memcmp(keys[i].id, id, SIGNER_KEYID_LEN) == 0)
+			break;
+	if (i == n) {
+		ctl_fail(ctl, "no such key %s", hex);
+		goto out;
+	}
+	r = sigclient_destroy_key(sc, id);
+	if (r == EST_E_NOTFOUND) {
+		ctl_fail(ctl, "no such key %s", hex);
+		goto out;
+	}
+	if (r == EST_E_BADTYPE) {
+		ctl_fail(ctl, "the signer is older than key destruction; "
+			      "upgrade estuary-signerd");
+		goto out;
+	}
+	if (r != 0) {
+		ctl_fail_err(ctl, r, "the signer could not destroy key %s",
+			     hex);
+		goto out;
+	}
+	printf("destroyed %s (%s)\n", hex, keys[i].label);
+	status = 0;
+out:
+	free(keys);
 	return status;
 }

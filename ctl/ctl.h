@@ -114,6 +114,7 @@ int cmd_app_add(struct ctl *, int, char **);
 int cmd_token_info(struct ctl *, int, char **);
 int cmd_key_list(struct ctl *, int, char **);
 int cmd_key_generate(struct ctl *, int, char **);
+int cmd_key_destroy(struct ctl *, int, char **);
 int cmd_ca_create(struct ctl *, int, char **);
 int cmd_ca_list(struct ctl *, int, char **);
 int cmd_ca_export(struct ctl *, int, char **);

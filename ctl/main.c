@@ -36,9 +36,10 @@ static const struct ctl_cmd commands[] = {
 	 "--tenant TENANT [--org ORG] --role ROLE --name NAME "
 	 "[--description TEXT] [--expires-days N]"},
 	{"token", "info", cmd_token_info, ""},
-	{"key", "list", cmd_key_list, ""},
+	{"key", "list", cmd_key_list, "[--unused]"},
 	{"key", "generate", cmd_key_generate,
 	 "--label LABEL --type TYPE --usage ca|other [--subject DN]"},
+	{"key", "destroy", cmd_key_destroy, "KEYID"},
 	{"ca", "create", cmd_ca_create,
 	 "--name NAME --subject DN --key-type TYPE --days N "
 	 "[--parent NAME] [--path-len N] "

@@ -17,19 +17,28 @@
 #include "sigproto.h"
 #include "util.h"
 
-static const char *const journal_kinds[] = {
-	[SIGNER_SIGN_TBSCERT] = "cert",
-	[SIGNER_SIGN_TBSCRL] = "crl",
-	[SIGNER_SIGN_CRI] = "csr",
-	[SIGNER_SIGN_OCSP] = "ocsp",
+/* The kinds of line: the SIGN kinds, and a destroyed key pair. */
+static const struct {
+	uint8_t kind;
+	const char *name;
+} journal_kinds[] = {
+	{.kind = SIGNER_SIGN_TBSCERT, .name = "cert"},
+	{.kind = SIGNER_SIGN_TBSCRL, .name = "crl"},
+	{.kind = SIGNER_SIGN_CRI, .name = "csr"},
+	{.kind = SIGNER_SIGN_OCSP, .name = "ocsp"},
+	{.kind = JOURNAL_KIND_DESTROY, .name = "destroy"},
 };
+#define NKINDS (sizeof(journal_kinds) / sizeof(journal_kinds[0]))
 
 const char *
-journal_kind_name(uint8_t sign_kind)
+journal_kind_name(uint8_t kind)
 {
-	if (sign_kind < SIGNER_SIGN_TBSCERT || sign_kind > SIGNER_SIGN_OCSP)
-		return NULL;
-	return journal_kinds[sign_kind];
+	size_t i;
+
+	for (i = 0; i < NKINDS; i++)
+		if (journal_kinds[i].kind == kind)
+			return journal_kinds[i].name;
+	return NULL;
 }
 
 static int
@@ -37,8 +46,8 @@ valid_kind(const char *kind)
 {
 	size_t i;
 
-	for (i = SIGNER_SIGN_TBSCERT; i <= SIGNER_SIGN_OCSP; i++)
-		if (strcmp(kind, journal_kinds[i]) == 0)
+	for (i = 0; i < NKINDS; i++)
+		if (strcmp(kind, journal_kinds[i].name) == 0)
 			return 1;
 	return 0;
 }

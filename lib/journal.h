@@ -1,5 +1,6 @@
 /*
- * The signer's journal (signer/PROTOCOL section 6): one line per signature,
+ * The signer's journal (signer/PROTOCOL section 6): one line per signature
+ * and per destroyed key pair,
  *
  *	seq time key-id kind sha256(data) prev-hash hash
  *
@@ -16,23 +17,38 @@
 
 #define JOURNAL_HASH_LEN 32
 #define JOURNAL_KEYID_LEN 16
+/* The longest kind name, "destroy". */
+#define JOURNAL_KIND_MAX 7
 /* The longest line, newline included, with a 20-digit seq and time. */
 #define JOURNAL_LINE_MAX                                                       \
-	(20 + 1 + 20 + 1 + 2 * JOURNAL_KEYID_LEN + 1 + 4 + 1 +                 \
+	(20 + 1 + 20 + 1 + 2 * JOURNAL_KEYID_LEN + 1 + JOURNAL_KIND_MAX + 1 +  \
 	 3 * (2 * JOURNAL_HASH_LEN + 1))
+
+/*
+ * The journal kind of a destroyed key pair (DESTROYKEY), whose line holds
+ * the SHA-256 of the 16-octet key id where a signature's holds that of
+ * the data signed.  The other kinds are the SIGN kinds (enum
+ * signer_sign_kind); this one is outside the byte range a later protocol
+ * version would give new SIGN kinds.
+ */
+#define JOURNAL_KIND_DESTROY 0x80
 
 struct journal_entry {
 	uint64_t seq;
 	uint64_t time;
 	uint8_t keyid[JOURNAL_KEYID_LEN];
-	char kind[5]; /* "cert", "crl", "csr" or "ocsp" */
+	/* "cert", "crl", "csr", "ocsp" or "destroy" */
+	char kind[JOURNAL_KIND_MAX + 1];
 	uint8_t data_hash[JOURNAL_HASH_LEN];
 	uint8_t prev_hash[JOURNAL_HASH_LEN];
 	uint8_t hash[JOURNAL_HASH_LEN];
 };
 
-/* The journal's name of a SIGN kind (enum signer_sign_kind), or NULL. */
-const char *journal_kind_name(uint8_t sign_kind);
+/*
+ * The journal's name of a SIGN kind (enum signer_sign_kind) or of
+ * JOURNAL_KIND_DESTROY, or NULL.
+ */
+const char *journal_kind_name(uint8_t kind);
 
 /*
  * Formats the line for e->seq, e->time, e->keyid, e->kind, e->data_hash and

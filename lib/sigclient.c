@@ -420,6 +420,24 @@ out:
 }
 
 int
+sigclient_destroy_key(struct sigclient *c, const uint8_t id[SIGNER_KEYID_LEN])
+{
+	struct buf *req = NULL, *rep = NULL;
+	int r;
+
+	if ((req = buf_new(0)) == NULL)
+		return EST_E_NOMEM;
+	if ((r = buf_put_string(req, id, SIGNER_KEYID_LEN)) != 0 ||
+	    (r = roundtrip(c, SIGNER_DESTROYKEY, req, &rep)) != 0)
+		goto out;
+	/* The reply has an empty body. */
+	r = reply_done(rep, 0);
+out:
+	buf_free(req);
+	return r;
+}
+
+int
 sigclient_alive(const struct sigclient *c)
 {
 	struct pollfd pfd;

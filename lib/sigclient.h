@@ -83,4 +83,13 @@ int sigclient_export_wrapped(struct sigclient *c, const uint8_t *wrapped,
 			     const size_t *chainlens, size_t nchain,
 			     uint8_t **out, size_t *outlen);
 
+/*
+ * DESTROYKEY: removes the key pair with this id from the token, for good.
+ * EST_E_NOTFOUND when the signer has no such key pair; EST_E_BADTYPE from
+ * a signer older than this request.  The signer journals the destruction
+ * first: EST_E_IO when it could not.
+ */
+int sigclient_destroy_key(struct sigclient *c,
+			  const uint8_t id[SIGNER_KEYID_LEN]);
+
 #endif

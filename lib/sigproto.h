@@ -16,6 +16,7 @@ enum signer_msg {
 	SIGNER_SIGN = 0x05,
 	SIGNER_GEN_WRAPPED = 0x06,
 	SIGNER_EXPORT_WRAPPED = 0x07,
+	SIGNER_DESTROYKEY = 0x08,
 	/* Reply types. */
 	SIGNER_OK = 0x80,
 	SIGNER_FAIL = 0x81,

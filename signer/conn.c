@@ -48,7 +48,7 @@ struct conn {
 typedef int handler_fn(struct conn *c, struct buf *req, struct buf *rep);
 
 static handler_fn h_ping, h_genkey, h_pubkey, h_listkeys, h_sign, h_gen_wrapped,
-	h_export_wrapped;
+	h_export_wrapped, h_destroykey;
 
 /*
  * The one dispatch table.  minlen is the shortest body the request can
@@ -72,6 +72,8 @@ static const struct handler {
 	{SIGNER_GEN_WRAPPED, 1, h_gen_wrapped},
 	/* wrapped(4) format passphrase(4) cert(4) n(4) */
 	{SIGNER_EXPORT_WRAPPED, 17, h_export_wrapped},
+	/* id(4+16) */
+	{SIGNER_DESTROYKEY, 20, h_destroykey},
 };
 
 int
@@ -210,8 +212,12 @@ h_pubkey(struct conn *c, struct buf *req, struct buf *rep)
 	int r;
 
 	if ((r = get_keyid(req, &id)) != 0 || (r = req_end(req)) != 0 ||
-	    (r = session(c, &s)) != 0 ||
-	    (r = keys_get(c->s->keys, s, id, &k)) != 0)
+	    (r = session(c, &s)) != 0)
+		return r;
+	keys_use_begin(c->s->keys);
+	r = keys_get(c->s->keys, s, id, &k);
+	keys_use_end(c->s->keys);
+	if (r != 0)
 		return r;
 	return buf_put_string(rep, k->spki, k->spkilen);
 }
@@ -224,8 +230,12 @@ h_listkeys(struct conn *c, struct buf *req, struct buf *rep)
 	size_t n = 0, i;
 	int r;
 
-	if ((r = req_end(req)) != 0 || (r = session(c, &s)) != 0 ||
-	    (r = keys_scan(c->s->keys, s, &list, &n)) != 0)
+	if ((r = req_end(req)) != 0 || (r = session(c, &s)) != 0)
+		return r;
+	keys_use_begin(c->s->keys);
+	r = keys_scan(c->s->keys, s, &list, &n);
+	keys_use_end(c->s->keys);
+	if (r != 0)
 		return r;
 	if ((r = buf_put_u32(rep, (uint32_t)n)) != 0)
 		goto out;
@@ -259,17 +269,24 @@ h_sign(struct conn *c, struct buf *req, struct buf *rep)
 	    (r = buf_peek_string(req, &data, &datalen)) != 0 ||
 	    (r = req_end(req)) != 0)
 		return r;
-	if (journal_kind_name(kind) == NULL || digest > SIGNER_DIGEST_SHA512)
+	/* Not journal_kind_name(): the journal has kinds that are not SIGN's. */
+	if (kind < SIGNER_SIGN_TBSCERT || kind > SIGNER_SIGN_OCSP ||
+	    digest > SIGNER_DIGEST_SHA512)
 		return EST_E_INVAL;
 	if ((r = session(c, &s)) != 0)
 		return r;
 	/*
 	 * A handle the token no longer knows (the key was deleted and made
-	 * again by another process) is looked up afresh, once.
+	 * again by another process) is looked up afresh, once.  The use
+	 * lock covers the journal line too, so that a key's signatures are
+	 * all journalled before its destruction is.
 	 */
+	keys_use_begin(c->s->keys);
 	for (attempt = 0; attempt < 2; attempt++) {
-		if ((r = keys_get(c->s->keys, s, id, &k)) != 0)
-			return r;
+		if ((r = keys_get(c->s->keys, s, id, &k)) != 0) {
+			k = NULL;
+			break;
+		}
 		r = sign_tbs(c->s->p11, s, k, kind, digest, data, datalen, sig,
 			     &siglen, dhash);
 		if (r != EST_E_NOTFOUND)
@@ -277,8 +294,9 @@ h_sign(struct conn *c, struct buf *req, struct buf *rep)
 		keys_forget(c->s->keys, k);
 	}
 	if (r != 0) {
-		if (r == EST_E_POLICY || r == EST_E_BADALG ||
-		    r == EST_E_BADASN1)
+		keys_use_end(c->s->keys);
+		if (k != NULL && (r == EST_E_POLICY || r == EST_E_BADALG ||
+				  r == EST_E_BADASN1))
 			log_info("uid %lu: %s refused for key %s: %s",
 				 (unsigned long)c->uid, journal_kind_name(kind),
 				 k->label, est_err_name(r));
@@ -287,9 +305,11 @@ h_sign(struct conn *c, struct buf *req, struct buf *rep)
 	/* No journal line, no signature. */
 	if (c->s->journal == NULL ||
 	    (r = sjournal_append(c->s->journal, k->id, kind, dhash)) != 0) {
+		keys_use_end(c->s->keys);
 		explicit_bzero(sig, sizeof(sig));
 		return EST_E_IO;
 	}
+	keys_use_end(c->s->keys);
 	/* Only the digest of what was signed is ever logged. */
 	hex_encode(k->id, SIGNER_KEYID_LEN, idhex);
 	hex_encode(dhash, sizeof(dhash), hhex);
@@ -367,6 +387,31 @@ out:
 	freezero(out, outlen);
 	freezero(passz, passlen + 1);
 	return r;
+}
+
+static int
+h_destroykey(struct conn *c, struct buf *req, struct buf *rep)
+{
+	char idhex[2 * SIGNER_KEYID_LEN + 1];
+	const struct key *k = NULL;
+	const uint8_t *id;
+	CK_SESSION_HANDLE s;
+	int r;
+
+	(void)rep;
+	if ((r = get_keyid(req, &id)) != 0 || (r = req_end(req)) != 0 ||
+	    (r = session(c, &s)) != 0)
+		return r;
+	hex_encode(id, SIGNER_KEYID_LEN, idhex);
+	if ((r = keys_destroy(c->s->keys, s, id, c->s->journal, &k)) != 0) {
+		if (r != EST_E_NOTFOUND)
+			log_err("uid %lu: key %s not destroyed: %s",
+				(unsigned long)c->uid, idhex, est_err_name(r));
+		return r;
+	}
+	log_info("uid %lu destroyed key %s id %s", (unsigned long)c->uid,
+		 k->label, idhex);
+	return 0;
 }
 
 void

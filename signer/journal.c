@@ -144,21 +144,21 @@ sjournal_check(const char *path, uint64_t *lastseq)
 }
 
 int
-sjournal_append(struct sjournal *j, const uint8_t keyid[16], uint8_t sign_kind,
+sjournal_append(struct sjournal *j, const uint8_t keyid[16], uint8_t kind,
 		const uint8_t data_sha256[32])
 {
 	char line[JOURNAL_LINE_MAX + 1];
 	struct journal_entry e;
-	const char *kind;
+	const char *name;
 	size_t len;
 	ssize_t n;
 	int r;
 
-	if ((kind = journal_kind_name(sign_kind)) == NULL)
+	if ((name = journal_kind_name(kind)) == NULL)
 		return EST_E_INVAL;
 	memset(&e, 0, sizeof(e));
 	memcpy(e.keyid, keyid, sizeof(e.keyid));
-	memcpy(e.kind, kind, strlen(kind) + 1);
+	memcpy(e.kind, name, strlen(name) + 1);
 	memcpy(e.data_hash, data_sha256, sizeof(e.data_hash));
 	pthread_mutex_lock(&j->lock);
 	if (j->broken) {
@@ -177,7 +177,7 @@ sjournal_append(struct sjournal *j, const uint8_t keyid[16], uint8_t sign_kind,
 		/* A partial line would break the chain for every later one. */
 		j->broken = 1;
 		log_err("journal %s: write failed (%s); refusing to sign "
-			"until restarted",
+			"or destroy keys until restarted",
 			j->path, n < 0 ? strerror(errno) : "short write");
 		r = EST_E_IO;
 		goto out;

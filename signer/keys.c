@@ -1,7 +1,8 @@
 /*
  * Key pairs in the token and their cache (keys.h).  Reads take a shared
- * lock; only a cache miss, a scan or a new key takes it exclusively, so
- * signatures on different connections never wait for each other here.
+ * lock; only a cache miss, a scan, a new key or a destruction takes it
+ * exclusively, so signatures on different connections never wait for each
+ * other here.
  */
 #include "config.h"
 
@@ -16,9 +17,11 @@
 #include <openssl/x509.h>
 
 #include "err.h"
+#include "journal.h"
 #include "keys.h"
 #include "log.h"
 #include "profile.h"
+#include "sjournal.h"
 #include "tbs.h"
 #include "util.h"
 
@@ -33,6 +36,8 @@ struct keystore {
 	pthread_mutex_t genlock;
 	char **pending; /* labels being generated right now */
 	size_t npending;
+	pthread_mutex_t destroylock; /* one destruction at a time */
+	pthread_rwlock_t uselock;    /* keys_use_begin() */
 };
 
 /* DER of the named-curve OIDs, as CKA_EC_PARAMS holds them. */
@@ -69,6 +74,7 @@ key_free(struct key *k)
 int
 keys_new(struct p11 *p11, unsigned key_types, struct keystore **out)
 {
+	pthread_rwlockattr_t attr;
 	struct keystore *ks;
 
 	if ((ks = calloc(1, sizeof(*ks))) == NULL)
@@ -82,6 +88,13 @@ keys_new(struct p11 *p11, unsigned key_types, struct keystore **out)
 	ks->key_types = key_types;
 	pthread_rwlock_init(&ks->lock, NULL);
 	pthread_mutex_init(&ks->genlock, NULL);
+	pthread_mutex_init(&ks->destroylock, NULL);
+	/* Without writer preference, steady signing would starve a DESTROYKEY. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&ks->uselock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	*out = ks;
 	return 0;
 }
@@ -102,6 +115,8 @@ keys_free(struct keystore *ks)
 	free(ks->tab);
 	pthread_rwlock_destroy(&ks->lock);
 	pthread_mutex_destroy(&ks->genlock);
+	pthread_mutex_destroy(&ks->destroylock);
+	pthread_rwlock_destroy(&ks->uselock);
 	free(ks);
 }
 
@@ -461,22 +476,31 @@ keys_get(struct keystore *ks, CK_SESSION_HANDLE s,
 	};
 	CK_OBJECT_HANDLE priv;
 	struct key *k, *nk = NULL;
-	int r;
+	int r, destroyed, live;
 
 	pthread_rwlock_rdlock(&ks->lock);
 	k = lookup(ks, id);
-	if (k != NULL && !k->gone) {
-		pthread_rwlock_unlock(&ks->lock);
+	destroyed = k != NULL && k->destroyed;
+	live = k != NULL && !k->gone;
+	pthread_rwlock_unlock(&ks->lock);
+	if (destroyed)
+		return EST_E_NOTFOUND;
+	if (live) {
 		*out = k;
 		return 0;
 	}
-	pthread_rwlock_unlock(&ks->lock);
 	/* Not cached: perhaps made by another signer on the same token. */
 	if ((r = p11_find_one(ks->p11, s, tmpl, 2, &priv)) != 0 ||
 	    (r = load_pair(ks, s, priv, &nk)) != 0)
 		return r;
 	pthread_rwlock_wrlock(&ks->lock);
 	k = lookup(ks, id);
+	if (k != NULL && k->destroyed) {
+		/* Destroyed while this thread was reading it from the token. */
+		pthread_rwlock_unlock(&ks->lock);
+		key_free(nk);
+		return EST_E_NOTFOUND;
+	}
 	if (k != NULL && !k->gone) {
 		/* Another thread got there first. */
 		pthread_rwlock_unlock(&ks->lock);
@@ -556,6 +580,12 @@ keys_scan(struct keystore *ks, CK_SESSION_HANDLE s, const struct key ***out,
 	}
 	for (j = 0; j < nseen; j++) {
 		k = lookup(ks, seen[j]->id);
+		if (k != NULL && k->destroyed) {
+			/* Destroyed since the token was read: not listed. */
+			key_free(seen[j]);
+			seen[j] = NULL;
+			continue;
+		}
 		if (k != NULL && !k->gone && k->priv == seen[j]->priv) {
 			key_free(seen[j]);
 			seen[j] = k;
@@ -574,11 +604,12 @@ keys_scan(struct keystore *ks, CK_SESSION_HANDLE s, const struct key ***out,
 			r = EST_E_NOMEM;
 			goto out;
 		}
-		for (j = 0; j < nseen; j++)
-			list[j] = seen[j];
-		qsort(list, nseen, sizeof(*list), cmp_label);
+		for (i = j = 0; j < nseen; j++)
+			if (seen[j] != NULL)
+				list[i++] = seen[j];
+		qsort(list, i, sizeof(*list), cmp_label);
 		*out = list;
-		*n = nseen;
+		*n = i;
 	}
 	r = 0;
 out:
@@ -783,4 +814,122 @@ out:
 	key_free(k);
 	release_label(ks, label);
 	return r;
+}
+
+/*
+ * Destroys every private key, then every public key, with this CKA_ID
+ * (one of each for a key pair).  The class is part of each template, so
+ * that no other object with the same id (the wrapping key is a secret
+ * key) is ever touched.  The private keys go first: should a public key
+ * then resist, what is left is no secret and no longer a key pair.
+ * *privgone says whether the token has no private key with the id left.
+ */
+static int
+destroy_objects(struct keystore *ks, CK_SESSION_HANDLE s,
+		const uint8_t id[SIGNER_KEYID_LEN], int *privgone)
+{
+	static const CK_OBJECT_CLASS classes[2] = {CKO_PRIVATE_KEY,
+						   CKO_PUBLIC_KEY};
+	CK_OBJECT_CLASS cls;
+	CK_ATTRIBUTE tmpl[2];
+	CK_OBJECT_HANDLE *objs = NULL;
+	size_t n = 0, i, c, nprivs = 0;
+	CK_RV rv;
+	int r = 0;
+
+	*privgone = 0;
+	for (c = 0; c < 2 && r == 0; c++) {
+		cls = classes[c];
+		tmpl[0] = (CK_ATTRIBUTE){CKA_CLASS, &cls, sizeof(cls)};
+		tmpl[1] = (CK_ATTRIBUTE){CKA_ID, (void *)(uintptr_t)id,
+					 SIGNER_KEYID_LEN};
+		if ((r = p11_find_all(ks->p11, s, tmpl, 2, &objs, &n)) != 0)
+			break;
+		for (i = 0; i < n && r == 0; i++)
+			if ((rv = ks->p11->f->C_DestroyObject(s, objs[i])) !=
+			    CKR_OK) {
+				log_err("C_DestroyObject (%s key): %s",
+					c == 0 ? "private" : "public",
+					p11_rv_name(rv));
+				r = p11_err(rv);
+			}
+		if (c == 0) {
+			nprivs = n;
+			*privgone = r == 0;
+		}
+		free(objs);
+		objs = NULL;
+	}
+	/* Gone before this request came to it (another signer). */
+	if (r == 0 && nprivs == 0)
+		r = EST_E_NOTFOUND;
+	return r;
+}
+
+int
+keys_destroy(struct keystore *ks, CK_SESSION_HANDLE s,
+	     const uint8_t id[SIGNER_KEYID_LEN], struct sjournal *j,
+	     const struct key **out)
+{
+	uint8_t idhash[JOURNAL_HASH_LEN];
+	unsigned int hlen = 0;
+	const struct key *k = NULL;
+	struct key *e;
+	int r, privgone = 0;
+
+	if (EVP_Digest(id, SIGNER_KEYID_LEN, idhash, &hlen, EVP_sha256(),
+		       NULL) != 1 ||
+	    hlen != sizeof(idhash))
+		return EST_E_CRYPTO;
+	/* Two requests for one key would otherwise both journal it. */
+	pthread_mutex_lock(&ks->destroylock);
+	if ((r = keys_get(ks, s, id, &k)) != 0)
+		goto out;
+	pthread_rwlock_wrlock(&ks->lock);
+	if ((e = lookup(ks, id)) != NULL)
+		e->gone = 1;
+	pthread_rwlock_unlock(&ks->lock);
+	/*
+	 * Signatures in progress end, journal lines included, and new ones
+	 * wait.  Then the journal, first: a line for a destruction that then
+	 * failed can be explained, a destruction without a line could not.
+	 * A gone entry is only a cache miss: the key still works if the line
+	 * cannot be written.
+	 */
+	pthread_rwlock_wrlock(&ks->uselock);
+	if (j == NULL ||
+	    sjournal_append(j, id, JOURNAL_KIND_DESTROY, idhash) != 0) {
+		pthread_rwlock_unlock(&ks->uselock);
+		r = EST_E_IO;
+		goto out;
+	}
+	r = destroy_objects(ks, s, id, &privgone);
+	if (privgone) {
+		/*
+		 * Whatever entry a SIGN read from the token since the entry
+		 * was marked gone is now in the table for this id: it goes.
+		 */
+		pthread_rwlock_wrlock(&ks->lock);
+		if ((e = lookup(ks, id)) != NULL)
+			e->gone = e->destroyed = 1;
+		pthread_rwlock_unlock(&ks->lock);
+	}
+	pthread_rwlock_unlock(&ks->uselock);
+	if (r == 0)
+		*out = k;
+out:
+	pthread_mutex_unlock(&ks->destroylock);
+	return r;
+}
+
+void
+keys_use_begin(struct keystore *ks)
+{
+	pthread_rwlock_rdlock(&ks->uselock);
+}
+
+void
+keys_use_end(struct keystore *ks)
+{
+	pthread_rwlock_unlock(&ks->uselock);
 }

@@ -14,7 +14,9 @@
  *
  * Cache entries are never freed while the store lives, so a thread may
  * keep the pointer keys_get() gave it for the rest of its request; an
- * entry whose objects vanished from the token is marked gone instead.
+ * entry whose objects vanished from the token is marked gone instead, and
+ * one whose objects keys_destroy() removed is also marked destroyed: its
+ * id is then unknown to this signer for good.
  */
 #ifndef ESTUARY_KEYS_H
 #define ESTUARY_KEYS_H
@@ -36,10 +38,12 @@ struct key {
 	size_t spkilen;
 	CK_OBJECT_HANDLE priv;
 	CK_OBJECT_HANDLE pub;
-	int gone; /* objects no longer in the token */
+	int gone;      /* objects no longer in the token */
+	int destroyed; /* by keys_destroy(); implies gone */
 };
 
 struct keystore;
+struct sjournal;
 
 /* key_types: which key types GENKEY may create (1 << keytype bits). */
 int keys_new(struct p11 *p11, unsigned key_types, struct keystore **out);
@@ -75,6 +79,37 @@ void keys_forget(struct keystore *ks, const struct key *k);
 int keys_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *label,
 		  uint8_t keytype, uint8_t usage, const uint8_t *subject,
 		  size_t subjectlen, const struct key **out);
+
+/*
+ * DESTROYKEY: removes the key pair with this id from the token, exactly
+ * its private and its public key (found by CKA_CLASS and CKA_ID, so that
+ * no other object with the same id is ever touched), and sets *out to its
+ * (now destroyed) entry, for the label.  EST_E_NOTFOUND when the token
+ * holds no such key pair.  Under the cache's write lock the entry is first
+ * marked gone, then the destruction is recorded in the journal j, then,
+ * with the use lock held alone (keys_use_begin()), the objects are
+ * destroyed and the entry marked destroyed: a SIGN in progress finishes
+ * with the key, every later lookup gets EST_E_NOTFOUND.  Without a journal
+ * line nothing is destroyed (EST_E_IO).  A failure after the private key
+ * was destroyed still marks the entry destroyed: the pair is no longer
+ * usable whatever remains.
+ */
+int keys_destroy(struct keystore *ks, CK_SESSION_HANDLE s,
+		 const uint8_t id[SIGNER_KEYID_LEN], struct sjournal *j,
+		 const struct key **out);
+
+/*
+ * A request that reads or uses a key's objects (SIGN, PUBKEY, LISTKEYS)
+ * calls keys_use_begin() before its lookup and keys_use_end() after its
+ * last PKCS#11 call on the key.  Requests share this; keys_destroy() holds
+ * it alone while it destroys objects, so that no signature or read of
+ * attributes ever meets a key half destroyed (tokens answer that with
+ * anything from a vanished handle to a general error).  Writers are
+ * preferred: a destruction waits for the requests in progress, not for a
+ * pause in a stream of signatures.
+ */
+void keys_use_begin(struct keystore *ks);
+void keys_use_end(struct keystore *ks);
 
 /* Whether s is an acceptable key label: 1..64 of [A-Za-z0-9._-]. */
 int keys_valid_label(const uint8_t *s, size_t len);

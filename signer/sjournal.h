@@ -1,7 +1,7 @@
 /*
  * The signer's journal writer (signer/journal.c; the line format is in
- * lib/journal.h).  One line per signature, appended with one write(2)
- * under a mutex to a file opened with O_APPEND.
+ * lib/journal.h).  One line per signature or destroyed key pair,
+ * appended with one write(2) under a mutex to a file opened with O_APPEND.
  */
 #ifndef ESTUARY_SJOURNAL_H
 #define ESTUARY_SJOURNAL_H
@@ -27,10 +27,12 @@ void sjournal_close(struct sjournal *j);
 int sjournal_check(const char *path, uint64_t *lastseq);
 
 /*
- * Appends one line.  On a failed or short write the journal refuses every
- * later append (EST_E_IO): its end is no longer a whole line.
+ * Appends one line of kind (a SIGN kind, or JOURNAL_KIND_DESTROY with the
+ * SHA-256 of the key id as data_sha256).  On a failed or short write the
+ * journal refuses every later append (EST_E_IO): its end is no longer a
+ * whole line.
  */
-int sjournal_append(struct sjournal *j, const uint8_t keyid[16],
-		    uint8_t sign_kind, const uint8_t data_sha256[32]);
+int sjournal_append(struct sjournal *j, const uint8_t keyid[16], uint8_t kind,
+		    const uint8_t data_sha256[32]);
 
 #endif

@@ -10,7 +10,9 @@
  * (subject "CN=Fuzz CA") and an "other" key made at start-up, so SIGN and
  * PUBKEY reach past the key lookup; and key generation requests for RSA
  * keys are turned into EC P-256 ones, because a 4096-bit key takes
- * seconds and teaches the fuzzer nothing new.  Keys the input made are
+ * seconds and teaches the fuzzer nothing new.  A DESTROYKEY of one of
+ * the two start-up keys becomes a PUBKEY of it (the same body), or every
+ * later input would only reach NOTFOUND.  Keys the input made are
  * destroyed afterwards so the token does not grow without bound.
  */
 #include "config.h"
@@ -142,7 +144,10 @@ replace_marks(uint8_t *p, size_t len)
 	}
 }
 
-/* Turns RSA key generation into EC; says whether a key may be made. */
+/*
+ * Turns RSA key generation into EC and the destruction of a start-up key
+ * into a read of it; says whether a key may be made.
+ */
 static int
 tame_keygen(uint8_t *p, size_t len)
 {
@@ -165,8 +170,14 @@ tame_keygen(uint8_t *p, size_t len)
 				kt = body + 4 + labellen;
 			genkey = 1;
 		} else if (body[-1] == SIGNER_GEN_WRAPPED &&
-			   flen - FRAME_MIN >= 1)
+			   flen - FRAME_MIN >= 1) {
 			kt = body;
+		} else if (body[-1] == SIGNER_DESTROYKEY &&
+			   flen - FRAME_MIN >= 4 + 16 &&
+			   (memcmp(body + 4, ca_id, 16) == 0 ||
+			    memcmp(body + 4, other_id, 16) == 0)) {
+			body[-1] = SIGNER_PUBKEY;
+		}
 		if (kt != NULL && *kt >= SIGNER_KEY_RSA_2048 &&
 		    *kt <= SIGNER_KEY_RSA_4096)
 			*kt = SIGNER_KEY_EC_P256;

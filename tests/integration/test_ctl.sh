@@ -4,9 +4,10 @@
 # lib.sh): the signer answers, keys are generated in the token, a root and
 # an issuing CA are created with their keys in the token only and a chain
 # that openssl verifies, export and the web server's client CA file hold
-# them, users and tenants refuse duplicates and store names verbatim, the
-# signer's journal detects a changed or removed line, and migrations run
-# again apply nothing.  Names carry a per-run suffix, so the script can run
+# them, users and tenants refuse duplicates and store names verbatim, keys
+# that no CA uses are destroyed and the others refused, the signer's
+# journal detects a changed or removed line, and migrations run again
+# apply nothing.  Names carry a per-run suffix, so the script can run
 # against the same instance again.
 
 # shellcheck source=tests/integration/lib.sh
@@ -236,6 +237,79 @@ check_match "user add --password-file prints the id" '^[0-9]+$' \
     2>&1)"
 check_fails "user add refuses a tenant role without a tenant" \
     ctl user add --username "$user-3" --role tenant_operator
+
+# --- destroying keys ---------------------------------------------------------------------
+# An officer destroys keys that nothing uses: the database says which are
+# in use (a CA's key, a CA's OCSP responder key), and the signer journals
+# each destruction.
+dlabel="it-destroy-$RUN"
+dkid=$(ctl key generate --label "$dlabel" --type ec-p256 --usage other 2>&1)
+check_match "key generate: a key to destroy" '^[0-9a-f]{32}$' "$dkid"
+check_match "key list --unused shows it" \
+    "^$dkid${TAB}$dlabel${TAB}ec-p256${TAB}other\$" \
+    "$(ctl key list --unused | grep -F "$dlabel")"
+ikid=$(db_sql "SELECT LOWER(HEX(key_id)) FROM cas WHERE id = ${issuing_id//[^0-9]/}")
+check_match "the issuing CA's key id from the database" '^[0-9a-f]{32}$' "$ikid"
+check_eq "key list --unused leaves out a CA's key" "" \
+    "$(ctl key list --unused | grep -F "${ikid:-no key}")"
+check_match "key list without --unused has it" "^$ikid${TAB}ca-$issuing${TAB}" \
+    "$(ctl key list | grep -F "${ikid:-no key}")"
+out=$(ctl key destroy "$dkid" 2>&1)
+rc=$?
+check_eq "key destroy: exit 0" 0 "$rc"
+check_eq "key destroy names the key and its label" "destroyed $dkid ($dlabel)" \
+    "$out"
+check_eq "the destroyed key is gone from key list" "" \
+    "$(ctl key list | grep -F "$dkid")"
+out=$(ctl key destroy "$dkid" 2>&1)
+rc=$?
+check_eq "key destroy again: exit 1" 1 "$rc"
+check_match "key destroy again: no such key" "no such key $dkid\$" "$out"
+out=$(ctl key destroy "$ikid" 2>&1)
+rc=$?
+check_eq "key destroy of a CA's key: exit 1" 1 "$rc"
+check_match "the refusal names the CA" "is the key of CA '$issuing'" "$out"
+check_match "the CA's key is still listed" "^$ikid${TAB}ca-$issuing${TAB}" \
+    "$(ctl key list | grep -F "$ikid")"
+check_match "a short id is a usage error" "'abc' is not a key id" \
+    "$(ctl key destroy abc 2>&1)"
+check_fails "a short id: exit status 1" ctl key destroy abc
+check_match "32 characters that are not hex: usage error" 'is not a key id' \
+    "$(ctl key destroy "${dkid//[0-9a-f]/g}" 2>&1)"
+check_fails "key destroy without an id" ctl key destroy
+# A delegated OCSP responder key is in use; the one it replaces is not.
+R="/api/v1/cas/${issuing_id//[^0-9]/}/ocsp-responder"
+check_eq "an OCSP responder for the issuing CA (201)" 201 \
+    "$(as admin POST "$R" '{"validity_days": 5}')"
+okid=$(db_sql "SELECT LOWER(HEX(ocsp_key_id)) FROM cas WHERE id = ${issuing_id//[^0-9]/}")
+check_match "key destroy of an OCSP responder key: refused, naming the CA" \
+    "is the OCSP responder key of CA '$issuing'" \
+    "$(ctl key destroy "${okid:-0}" 2>&1)"
+check_eq "a new responder replaces it (201)" 201 \
+    "$(as admin POST "$R" '{"validity_days": 5}')"
+check_match "the replaced responder key is unused now" "^$okid${TAB}" \
+    "$(ctl key list --unused | grep -F "${okid:-no key}")"
+check_match "and can be destroyed" "^destroyed $okid " \
+    "$(ctl key destroy "${okid:-0}" 2>&1)"
+# A deleted CA leaves its key behind, free to destroy.
+gone="it-gone-$RUN"
+gone_id=$(ctl ca create --name "$gone" --subject "CN=IT Gone $RUN" \
+    --key-type ec-p256 --days 5 2>/dev/null)
+gkid=$(db_sql "SELECT LOWER(HEX(key_id)) FROM cas WHERE id = ${gone_id//[^0-9]/0}")
+check_match "a CA to delete, with its key" '^[0-9a-f]{32}$' "$gkid"
+as admin POST "/api/v1/cas/${gone_id//[^0-9]/}/deactivate" >/dev/null
+as admin GET "/api/v1/cas/${gone_id//[^0-9]/}" >/dev/null
+check_eq "delete the CA through the API (204)" 204 \
+    "$(as admin DELETE "/api/v1/cas/${gone_id//[^0-9]/}" -H "If-Match: $(etag)")"
+check_match "its key stays in the token" "^$gkid${TAB}ca-$gone${TAB}" \
+    "$(ctl key list --unused | grep -F "${gkid:-no key}")"
+check_eq "and is destroyed on request" "destroyed $gkid (ca-$gone)" \
+    "$(ctl key destroy "${gkid:-0}" 2>&1)"
+idhash=$(perl -e 'print pack("H*", $ARGV[0])' "$dkid" | sha256sum | cut -d' ' -f1)
+check_match "the journal has the destruction, hashing the key id" \
+    "^[0-9]+ [0-9]+ $dkid destroy $idhash [0-9a-f]{64} [0-9a-f]{64}\$" \
+    "$(grep -F " $dkid destroy " \
+    "$(conf signer_journal /var/lib/estuary/signer/journal)")"
 
 # --- the signer's journal ----------------------------------------------------------------
 journal=$(conf signer_journal /var/lib/estuary/signer/journal)

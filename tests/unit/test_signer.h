@@ -2,7 +2,7 @@
  * Shared state and helpers of the estuary-signerd tests (test_signer.c
  * runs the signer and the protocol tests; test_signer_x509.c builds and
  * verifies certificates, CRLs, requests and device keys through it;
- * test_signer_ocsp.c OCSP responses).
+ * test_signer_ocsp.c OCSP responses; test_signer_destroy.c destroys keys).
  */
 #ifndef ESTUARY_TEST_SIGNER_H
 #define ESTUARY_TEST_SIGNER_H
@@ -60,5 +60,12 @@ void test_csr(void);
 void test_policy(void);
 void test_wrapped(void);
 void test_ocsp(void);
+/* DESTROYKEY (test_signer_destroy.c); these destroy every key pair. */
+void test_destroy_one(void);
+void test_destroy_refusals(void);
+void test_destroy_only_key_pairs(void);
+void test_destroy_while_signing(void);
+void test_destroy_all_keeps_wrapping_key(void);
+void test_destroy_journal(void);
 
 #endif
