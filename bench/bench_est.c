@@ -60,6 +60,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "cpu_sample.h"
 #include "est_bench.h"
 #include "estload.h"
 #include "https.h"

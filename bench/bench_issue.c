@@ -46,6 +46,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cpu_sample.h"
 #include "https.h"
 
 #define PROG "bench_issue"
@@ -344,6 +345,7 @@ worker_main(void *arg)
 struct result {
 	double rate;
 	unsigned long long ok, bad, reconnects;
+	double cpu[CPU_N]; /* CPU microseconds per certificate */
 };
 
 static struct result
@@ -353,7 +355,7 @@ run_phase(const char *name, int api, int expect)
 	pthread_barrier_t ready;
 	struct timespec ts;
 	struct result res;
-	double t0, t1;
+	double t0, t1, c0[CPU_N], c1[CPU_N];
 	int i;
 
 	memset(w, 0, sizeof(w));
@@ -369,6 +371,7 @@ run_phase(const char *name, int api, int expect)
 			die("cannot start a thread");
 	}
 	pthread_barrier_wait(&ready);
+	cpu_sample(c0);
 	t0 = https_now();
 	atomic_store(&go, 1);
 	ts.tv_sec = (time_t)duration;
@@ -379,6 +382,7 @@ run_phase(const char *name, int api, int expect)
 	for (i = 0; i < nconn; i++)
 		pthread_join(w[i].tid, NULL);
 	t1 = https_now();
+	cpu_sample(c1);
 	pthread_barrier_destroy(&ready);
 	for (i = 0; i < nconn; i++) {
 		if (w[i].failed)
@@ -388,6 +392,8 @@ run_phase(const char *name, int api, int expect)
 		res.reconnects += w[i].reconnects;
 	}
 	res.rate = (double)res.ok / (t1 - t0);
+	for (i = 0; i < CPU_N && res.ok > 0; i++)
+		res.cpu[i] = (c1[i] - c0[i]) * 1e6 / (double)res.ok;
 	return res;
 }
 
@@ -422,7 +428,14 @@ print_result(const char *name, const char *what, const struct result *r,
 	if (r->bad > 0 || r->reconnects > 0)
 		printf("  (%llu failed, %llu reconnects)", r->bad,
 		       r->reconnects);
-	printf("\n");
+	/*
+	 * What a certificate cost each process of the instance (the
+	 * baseline's is this process alone); ESTUARY_VAR names the instance.
+	 */
+	printf("\n%12sCPU us/cert: web %.0f, api %.0f, signer %.0f, "
+	       "mariadbd %.0f, bench %.0f\n",
+	       "", r->cpu[CPU_WEB], r->cpu[CPU_API], r->cpu[CPU_SIGNER],
+	       r->cpu[CPU_DB], r->cpu[CPU_SELF]);
 	fflush(stdout);
 }
 

@@ -41,12 +41,4 @@ void baseline_session_close(CK_SESSION_HANDLE s);
 /* One issuance; the DER in *out (free() it) unless out is NULL; 0 or -1. */
 int baseline_issue(CK_SESSION_HANDLE s, unsigned char **out, size_t *outlen);
 
-/*
- * CPU time in seconds, so far, of the processes of the instance in
- * ESTUARY_VAR (those whose command line names its etc/ or db directory)
- * and of this process.
- */
-enum { CPU_WEB, CPU_EST, CPU_SIGNER, CPU_DB, CPU_SELF, CPU_N };
-void cpu_sample(double out[CPU_N]);
-
 #endif
