@@ -103,27 +103,6 @@ login_audit(struct db *db, const struct login *lg, const char *outcome)
 }
 
 /*
- * Seconds the client must wait before trying again (0: go ahead), from
- * the failures of the account and of the source address; the attempt
- * being made is left out.  Sets lg->reason when it must wait.
- */
-static int
-login_throttle(struct db *db, struct login *lg, int64_t *wait)
-{
-	enum auth_throttled which;
-	int r;
-
-	if ((r = auth_throttle(db, lg->username, lg->addr_key, lg->attempt,
-			       wait, &which)) != 0)
-		return r;
-	if (which == AUTH_THROTTLED_ACCOUNT)
-		lg->reason = "throttled: too many failures for this account";
-	else if (which == AUTH_THROTTLED_ADDR)
-		lg->reason = "throttled: too many failures from this address";
-	return 0;
-}
-
-/*
  * Strong authentication: the client certificate must be the one bound to
  * the user, presented and not refused by the web server.
  */
@@ -200,9 +179,7 @@ login_throttled(struct db *db, struct login *lg, int64_t wait, struct resp *rs)
 	char secs[24];
 	int r;
 
-	/* A refused attempt is not a failure: it must not prolong the wait. */
-	if ((r = db_attempt_delete(db, lg->attempt)) != 0 ||
-	    (r = login_audit(db, lg, AUDIT_DENIED)) != 0)
+	if ((r = login_audit(db, lg, AUDIT_DENIED)) != 0)
 		return r;
 	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
 	if ((r = resp_error_reason(rs, 0, EST_E_TOOMANY, NULL,
@@ -311,6 +288,7 @@ api_auth_login(struct hctx *c, const struct request *req, struct resp *rs)
 	struct jsonval_error err;
 	struct login lg;
 	struct db *db;
+	enum auth_throttled which;
 	int64_t wait = 0;
 	int r;
 
@@ -333,14 +311,17 @@ api_auth_login(struct hctx *c, const struct request *req, struct resp *rs)
 			       sizeof(lg.addr_key))) != 0 ||
 	    (r = ctx_db(c, &db)) != 0)
 		goto out;
-	/* Old rows go first, a batch at a time, so the tables stay small. */
-	if ((r = db_attempt_sweep(db, AUTH_THROTTLE_WINDOW)) != 0 ||
-	    (r = db_session_sweep(db, st->idle_timeout)) != 0 ||
-	    (r = db_attempt_add(db, lg.username, lg.addr_key, &lg.attempt)) !=
-		    0 ||
-	    (r = login_throttle(db, &lg, &wait)) != 0)
+	/* Old sessions go first, a batch at a time (attempts: there). */
+	if ((r = db_session_sweep(db, st->idle_timeout)) != 0 ||
+	    (r = auth_attempt_start(db, lg.username, lg.addr_key, &lg.attempt,
+				    &wait, &which)) != 0)
 		goto out;
 	if (wait > 0) {
+		lg.reason = which == AUTH_THROTTLED_ACCOUNT
+				    ? "throttled: too many failures for this "
+				      "account"
+				    : "throttled: too many failures from this "
+				      "address";
 		r = login_throttled(db, &lg, wait, rs);
 		goto out;
 	}

@@ -187,9 +187,14 @@ auth_throttle_wait(const int64_t *ts, size_t n, size_t limit, int64_t window,
 	return (left + US_PER_S - 1) / US_PER_S;
 }
 
-int
-auth_throttle(struct db *db, const char *account, const char *addr,
-	      int64_t attempt, int64_t *wait, enum auth_throttled *which)
+/*
+ * Seconds to wait (0: go ahead) from the failures of account and of the
+ * address key addr within the window, attempt left out; *which: the count
+ * that decided.
+ */
+static int
+throttle(struct db *db, const char *account, const char *addr, int64_t attempt,
+	 int64_t *wait, enum auth_throttled *which)
 {
 	int64_t ts[AUTH_THROTTLE_ADDR], now = 0, w;
 	size_t n = 0;
@@ -216,6 +221,40 @@ auth_throttle(struct db *db, const char *account, const char *addr,
 		*which = AUTH_THROTTLED_ADDR;
 	}
 	return 0;
+}
+
+int
+auth_attempt_start(struct db *db, const char *account, const char *addr,
+		   int64_t *attempt, int64_t *wait, enum auth_throttled *which)
+{
+	int r;
+
+	/* Old rows go first, a batch at a time, so the table stays small. */
+	if ((r = db_attempt_sweep(db, AUTH_THROTTLE_WINDOW)) != 0 ||
+	    (r = db_attempt_add(db, account, addr, attempt)) != 0 ||
+	    (r = throttle(db, account, addr, *attempt, wait, which)) != 0)
+		return r;
+	if (*wait == 0)
+		return 0;
+	if ((r = db_attempt_delete(db, *attempt)) != 0)
+		return r;
+	*attempt = 0;
+	return 0;
+}
+
+int
+auth_device_account(int64_t tenant_id, const char *name, char *out)
+{
+	uint8_t md[AUTH_HASH_LEN];
+	char hex[33];
+	int n, r;
+
+	if ((r = sha256(name, strlen(name), md)) != 0)
+		return r;
+	hex_encode(md, 16, hex);
+	n = snprintf(out, SESSION_USERNAME_MAX + 1, "est:%lld:%s",
+		     (long long)tenant_id, hex);
+	return n > 0 && n <= SESSION_USERNAME_MAX ? 0 : EST_E_INTERNAL;
 }
 
 int

@@ -248,7 +248,7 @@ int auth_token_hash(const char *tok, uint8_t hash[AUTH_HASH_LEN]);
 int64_t auth_throttle_wait(const int64_t *ts, size_t n, size_t limit,
 			   int64_t window, int64_t now_us);
 
-/* Which count made auth_throttle() ask for a wait. */
+/* Which count made auth_attempt_start() ask for a wait. */
 enum auth_throttled {
 	AUTH_THROTTLED_NONE = 0,
 	AUTH_THROTTLED_ACCOUNT, /* AUTH_THROTTLE_ACCOUNT failures of account */
@@ -256,15 +256,28 @@ enum auth_throttled {
 };
 
 /*
- * The throttling decision of a password check (login_attempts, see the
- * top of this file): *wait receives the seconds the client must wait
- * (0: go ahead) from the failures of account and of the address key addr
- * within AUTH_THROTTLE_WINDOW, the attempt being made (its row id) left
- * out, and *which the count that decided.  Portal logins and EST device
- * passwords share it.
+ * The start of a password check of account from the address key addr,
+ * throttled as the top of this file says (login_attempts; portal logins
+ * and EST device passwords share it): sweeps attempts older than the
+ * window, records this one as a failure (so that concurrent attempts
+ * count against one another) in *attempt, and sets *wait to the seconds
+ * the client must wait (0: go ahead) and *which to the count that
+ * decided.  A throttled attempt is forgotten again (*attempt 0): a
+ * refused attempt is not a failure and must not prolong the wait.  After
+ * the check, db_attempt_succeeded() turns a success into one.
  */
-int auth_throttle(struct db *db, const char *account, const char *addr,
-		  int64_t attempt, int64_t *wait, enum auth_throttled *which);
+int auth_attempt_start(struct db *db, const char *account, const char *addr,
+		       int64_t *attempt, int64_t *wait,
+		       enum auth_throttled *which);
+
+/*
+ * The throttling account of EST device ID name in tenant tenant_id, as
+ * login_attempts.username holds it: "est:TENANT:" and the first 16 bytes
+ * of the name's SHA-256 in hex (a device name may be longer than the
+ * column; a username cannot contain ':').  out has room for
+ * SESSION_USERNAME_MAX characters and the NUL.
+ */
+int auth_device_account(int64_t tenant_id, const char *name, char *out);
 
 /*
  * 1 when a session last seen at last_seen_us and expiring at expires_us

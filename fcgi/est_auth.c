@@ -43,8 +43,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "apiapp.h"
 #include "auth.h"
 #include "ctx.h"
@@ -124,57 +122,25 @@ passwd_slot(struct est_state *st, int take)
 }
 
 /*
- * The throttling account of device ID name in tenant tenant_id, as
- * login_attempts.username holds it: "est:TENANT:" and the first 16 bytes
- * of the name's SHA-256 in hex (a device name may be longer than the
- * column; a username cannot contain ':').
- */
-static int
-device_account(int64_t tenant_id, const char *name,
-	       char out[SESSION_USERNAME_MAX + 1])
-{
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[33];
-	int n;
-
-	if (EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(), NULL) !=
-		    1 ||
-	    mdlen < 16)
-		return EST_E_CRYPTO;
-	hex_encode(md, 16, hex);
-	n = snprintf(out, SESSION_USERNAME_MAX + 1, "est:%lld:%s",
-		     (long long)tenant_id, hex);
-	return n > 0 && n <= SESSION_USERNAME_MAX ? 0 : EST_E_INTERNAL;
-}
-
-/*
- * Records the attempt (as a failure until it succeeds) and answers 429
- * when the device ID or the address has failed too often; see the top of
- * this file.
+ * Records the attempt of the device ID account (as a failure until it
+ * succeeds) and answers 429 when the device ID or the address has failed
+ * too often; see the top of this file.
  */
 static int
 device_throttle(struct est_call *ec, const char *account, int64_t *attempt,
 		struct prov_error *e)
 {
-	const struct request *req = ec->req;
 	enum auth_throttled which;
 	char addr[64];
 	int64_t wait = 0;
 	int r;
 
-	if ((r = auth_addr_key(req->remote, addr, sizeof(addr))) != 0 ||
-	    (r = db_attempt_sweep(ec->db, AUTH_THROTTLE_WINDOW)) != 0 ||
-	    (r = db_attempt_add(ec->db, account, addr, attempt)) != 0 ||
-	    (r = auth_throttle(ec->db, account, addr, *attempt, &wait,
-			       &which)) != 0)
+	if ((r = auth_addr_key(ec->req->remote, addr, sizeof(addr))) != 0 ||
+	    (r = auth_attempt_start(ec->db, account, addr, attempt, &wait,
+				    &which)) != 0)
 		return est_fail_code(e, r);
 	if (wait == 0)
 		return 0;
-	/* A refused attempt is not a failure: it must not prolong the wait. */
-	if ((r = db_attempt_delete(ec->db, *attempt)) != 0)
-		return est_fail_code(e, r);
-	*attempt = 0;
 	r = est_fail(e, 429, PROV_R_THROTTLED,
 		     which == AUTH_THROTTLED_ACCOUNT
 			     ? "too many failures for this device ID; "
@@ -199,7 +165,8 @@ device_client(struct est_call *ec, struct est_client *cl, int64_t *devid,
 	int64_t id = 0, attempt = 0;
 	int r, found;
 
-	if ((r = device_account(rt->tenant_id, req->auth_user, account)) != 0)
+	if ((r = auth_device_account(rt->tenant_id, req->auth_user, account)) !=
+	    0)
 		return est_fail_code(e, r);
 	if ((r = device_throttle(ec, account, &attempt, e)) != 0)
 		return r;
