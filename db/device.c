@@ -248,18 +248,11 @@ id_or_null(int64_t id)
 	return id > 0 ? DB_I64(id) : DB_NULL;
 }
 
-int
-db_device_insert(struct db *db, const struct db_device_new *n, int64_t *id)
+void
+device_row_params(const struct db_device_new *n, struct db_param *p)
 {
-	struct db_param p[20];
-	uint64_t newid = 0;
 	size_t i;
-	int r;
 
-	if (n == NULL || n->name == NULL || n->props == NULL ||
-	    n->created_via == NULL || device_mode_name(n->mode) == NULL ||
-	    n->mode == DEVICE_MODE_DISABLED)
-		return EST_E_INVAL;
 	p[0] = DB_STR(n->name);
 	p[1] = DB_I64(n->tenant_id);
 	p[2] = DB_I64(n->org_id);
@@ -278,6 +271,20 @@ db_device_insert(struct db *db, const struct db_device_new *n, int64_t *id)
 	p[17] = DB_STR(n->created_via);
 	p[18] = id_or_null(n->created_by_user);
 	p[19] = id_or_null(n->created_by_app);
+}
+
+int
+db_device_insert(struct db *db, const struct db_device_new *n, int64_t *id)
+{
+	struct db_param p[DEVICE_ROW_PARAMS];
+	uint64_t newid = 0;
+	int r;
+
+	if (n == NULL || n->name == NULL || n->props == NULL ||
+	    n->created_via == NULL || device_mode_name(n->mode) == NULL ||
+	    n->mode == DEVICE_MODE_DISABLED)
+		return EST_E_INVAL;
+	device_row_params(n, p);
 	if ((r = db_exec(db, &dev_stmts[D_INSERT], p, NELEM(p), NULL,
 			 &newid)) != 0)
 		return r;

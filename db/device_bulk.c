@@ -20,6 +20,7 @@
 
 #include "db.h"
 #include "device.h"
+#include "device_int.h"
 #include "err.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -35,7 +36,7 @@
 #define BULK_ROW                                                               \
 	"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,"                                        \
 	"IF(? IS NULL,NULL,CURRENT_TIMESTAMP(6)),?,?,?,?,?)"
-#define ROW_PARAMS 20
+#define ROW_PARAMS DEVICE_ROW_PARAMS
 
 /* The chunk sizes, largest first: DEVICE_BULK_ROWS, then 256 down to 1. */
 static const unsigned bulk_sizes[] = {
@@ -82,18 +83,6 @@ bulk_init(void)
 	}
 }
 
-static struct db_param
-str_or_null(const char *s)
-{
-	return s != NULL && *s != '\0' ? DB_STR(s) : DB_NULL;
-}
-
-static struct db_param
-id_or_null(int64_t id)
-{
-	return id > 0 ? DB_I64(id) : DB_NULL;
-}
-
 /* What db_device_insert() refuses before it reaches the server. */
 static int
 row_valid(const struct db_device_new *n)
@@ -102,32 +91,6 @@ row_valid(const struct db_device_new *n)
 	       device_mode_name(n->mode) != NULL &&
 	       n->mode != DEVICE_MODE_DISABLED &&
 	       (n->factory_der == NULL || n->factory_der_len > 0);
-}
-
-/* The ROW_PARAMS parameters of n, in BULK_ROW's order. */
-static void
-row_params(const struct db_device_new *n, struct db_param *p)
-{
-	size_t i;
-
-	p[0] = DB_STR(n->name);
-	p[1] = DB_I64(n->tenant_id);
-	p[2] = DB_I64(n->org_id);
-	p[3] = DB_I64(n->device_type_id);
-	p[4] = str_or_null(n->description);
-	p[5] = DB_STR(device_mode_name(n->mode));
-	for (i = 0; i < SUBJ_PROP_COUNT; i++)
-		p[6 + i] = str_or_null(n->props[i]);
-	p[13] = str_or_null(n->password_hash);
-	p[14] = str_or_null(n->password_hash);
-	p[15] = n->factory_fp != NULL ? DB_BLOB(n->factory_fp, DEVICE_FP_LEN)
-				      : DB_NULL;
-	p[16] = n->factory_der != NULL
-			? DB_BLOB(n->factory_der, n->factory_der_len)
-			: DB_NULL;
-	p[17] = DB_STR(n->created_via);
-	p[18] = id_or_null(n->created_by_user);
-	p[19] = id_or_null(n->created_by_app);
 }
 
 int
@@ -153,7 +116,8 @@ db_device_insert_many(struct db *db, const struct db_device_new *rows, size_t n)
 	for (i = 0; i < NSIZES && r == 0; i++) {
 		while (n - done >= bulk_sizes[i] && r == 0) {
 			for (k = 0; k < bulk_sizes[i]; k++)
-				row_params(&rows[done + k], &p[k * ROW_PARAMS]);
+				device_row_params(&rows[done + k],
+						  &p[k * ROW_PARAMS]);
 			r = db_exec(db, &bulk_stmts[i], p,
 				    bulk_sizes[i] * ROW_PARAMS, NULL, NULL);
 			done += bulk_sizes[i];

@@ -1,12 +1,15 @@
 /*
- * Shared by db/device.c and db/device_list.c: the columns of a device row
- * as device_from_row() reads them.
+ * Shared by db/device.c, db/device_list.c and db/device_bulk.c: the
+ * columns of a device row as device_from_row() reads them, and the
+ * parameters of one as an INSERT writes them.
  */
 #ifndef ESTUARY_DB_DEVICE_INT_H
 #define ESTUARY_DB_DEVICE_INT_H
 
 #include <stddef.h>
 
+struct db_device_new;
+struct db_param;
 struct db_result;
 struct device;
 
@@ -50,6 +53,16 @@ enum device_col {
 	DC_CREATED_AT,
 	DC_UPDATED_AT,
 };
+
+/*
+ * The DEVICE_ROW_PARAMS parameters of a new device n, in the order of
+ * the columns of db_device_insert() (name, tenant, organization, type,
+ * description, mode, the seven properties, the password hash twice, the
+ * factory fingerprint and DER, created_via, creators); empty strings and
+ * ids of 0 become NULL.
+ */
+#define DEVICE_ROW_PARAMS 20
+void device_row_params(const struct db_device_new *n, struct db_param *p);
 
 /* Row row of res (DEVICE_COLS) as a new struct device. */
 int device_from_row(const struct db_result *res, size_t row,
