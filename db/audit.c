@@ -39,6 +39,7 @@
 #include "buf.h"
 #include "db.h"
 #include "dbconn.h"
+#include "dbpriv.h"
 #include "err.h"
 #include "jsonval.h"
 #include "log.h"
@@ -113,6 +114,15 @@ static const struct db_stmt_def audit_stmts[] = {
 	 " AND (? IS NULL OR outcome = ?)"
 	 " ORDER BY id DESC LIMIT ?",
 	 25},
+#define AS_HEAD_MOVE 7
+	/*
+	 * The head after several rows of one statement (audit_insert_rows),
+	 * under its lock: the last of them is the log's largest id.
+	 */
+	{"audit_head_move",
+	 "UPDATE audit_head SET last_id = (SELECT MAX(id) FROM audit_log),"
+	 " last_hash = ?, nrows = nrows + ? WHERE id = 1",
+	 2},
 };
 
 /* Walk columns: id, the hashed fields, prev_hash, row_hash. */
@@ -363,57 +373,64 @@ audit_hash_cell(const struct db_result *res, size_t row, size_t col,
 	return 0;
 }
 
-int
-db_audit_append(struct db *db, const struct audit_event *ev)
+/*
+ * The hash the next row links to: the one this transaction's last append
+ * left (audit_head_held), or the head's, read under its lock.
+ */
+static int
+audit_prev(struct db *db, int own, uint8_t prev[AUDIT_HASH_LEN])
 {
 	struct db_result *head = NULL;
-	struct audit_fields f;
-	struct db_param p[16];
-	uint8_t prev[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN];
-	char ts[64], ids[4][24];
-	size_t i;
-	int own = 0, r;
+	int r;
 
-	if ((r = audit_event_check(ev)) != 0)
-		return r;
-	if (!audit_in_tx(db)) {
-		if ((r = db_begin(db)) != 0)
-			return r;
-		own = 1;
-	}
 	/*
 	 * The head stays locked until the transaction ends, so after an
 	 * append in this transaction its hash is the one that append wrote.
 	 * The server's own word that the transaction is still open (a
-	 * deadlock ends it without a ROLLBACK from here) is checked above.
+	 * deadlock ends it without a ROLLBACK from here) is checked by the
+	 * caller.
 	 */
 	if (!own && db->audit_head_held) {
 		memcpy(prev, db->audit_head_hash, AUDIT_HASH_LEN);
-	} else {
-		db->audit_head_held = 0;
-		if ((r = db_query_one(db, &audit_stmts[AS_HEAD_LOCK], NULL, 0,
-				      &head)) != 0) {
-			if (r == EST_E_NOTFOUND) {
-				log_err("audit: the chain's head row is "
-					"missing");
-				r = EST_E_INTERNAL;
-			}
-			goto out;
-		}
-		if ((r = audit_hash_cell(head, 0, 1, prev)) != 0) {
-			log_err("audit: the chain's head is malformed");
-			goto out;
-		}
+		return 0;
 	}
-	/*
-	 * The time is taken under the lock, so that ts follows the chain's
-	 * order as far as the clock does.
-	 */
+	db->audit_head_held = 0;
+	if ((r = db_query_one(db, &audit_stmts[AS_HEAD_LOCK], NULL, 0,
+			      &head)) != 0) {
+		if (r == EST_E_NOTFOUND) {
+			log_err("audit: the chain's head row is missing");
+			r = EST_E_INTERNAL;
+		}
+		return r;
+	}
+	if ((r = audit_hash_cell(head, 0, 1, prev)) != 0)
+		log_err("audit: the chain's head is malformed");
+	db_result_free(head);
+	return r;
+}
+
+/*
+ * The 16 values of ev's row linked to prev (AS_APPEND's parameters and
+ * AS_INSERT_ROWS' per row) into p, and the row's hash into hash.  The
+ * time is taken now, under the head's lock, so that ts follows the
+ * chain's order as far as the clock does.  ts, ids and the two hashes
+ * are the caller's storage behind p.
+ */
+static int
+audit_row_params(const struct audit_event *ev,
+		 const uint8_t prev[AUDIT_HASH_LEN], char ts[64],
+		 char ids[4][24], uint8_t hash[AUDIT_HASH_LEN],
+		 struct db_param *p)
+{
+	struct audit_fields f;
+	size_t i;
+	int r;
+
 	if ((r = audit_now(ts)) != 0)
-		goto out;
+		return r;
 	audit_event_fields(ev, ts, ids, &f);
 	if ((r = audit_hash(prev, &f, hash)) != 0)
-		goto out;
+		return r;
 	p[0] = DB_STRN(ts, strlen(ts));
 	p[1] = DB_STR(ev->actor_type);
 	p[2] = ev->actor_id > 0 ? DB_I64(ev->actor_id) : DB_NULL;
@@ -424,8 +441,29 @@ db_audit_append(struct db *db, const struct audit_event *ev)
 	p[7] = ev->entity_id > 0 ? DB_I64(ev->entity_id) : DB_NULL;
 	for (i = 8; i < AUDIT_NFIELDS; i++)
 		p[i] = DB_STR(f.v[i]);
-	p[14] = DB_BLOB(prev, sizeof(prev));
-	p[15] = DB_BLOB(hash, sizeof(hash));
+	p[14] = DB_BLOB(prev, AUDIT_HASH_LEN);
+	p[15] = DB_BLOB(hash, AUDIT_HASH_LEN);
+	return 0;
+}
+
+int
+db_audit_append(struct db *db, const struct audit_event *ev)
+{
+	struct db_param p[16];
+	uint8_t prev[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN];
+	char ts[64], ids[4][24];
+	int own = 0, r;
+
+	if ((r = audit_event_check(ev)) != 0)
+		return r;
+	if (!audit_in_tx(db)) {
+		if ((r = db_begin(db)) != 0)
+			return r;
+		own = 1;
+	}
+	if ((r = audit_prev(db, own, prev)) != 0 ||
+	    (r = audit_row_params(ev, prev, ts, ids, hash, p)) != 0)
+		goto out;
 	/* The row and the head's move, in one round trip under the lock. */
 	db->audit_head_held = 0;
 	if ((r = db_exec(db, &audit_stmts[AS_APPEND], p, 16, NULL, NULL)) != 0)
@@ -438,7 +476,82 @@ db_audit_append(struct db *db, const struct audit_event *ev)
 out:
 	if (own)
 		db_rollback(db);
-	db_result_free(head);
+	return r;
+}
+
+/* The storage behind one row's parameters (audit_row_params). */
+struct audit_row_buf {
+	char ts[64];
+	char ids[4][24];
+	uint8_t prev[AUDIT_HASH_LEN];
+	uint8_t hash[AUDIT_HASH_LEN];
+};
+
+static struct db_multi audit_insert_rows = {
+	"audit_insert_rows",
+	"INSERT INTO audit_log (ts, " AUDIT_FIELD_COLUMNS
+	", prev_hash, row_hash) VALUES ",
+	"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	"",
+	16,
+	{{0}}};
+
+int
+db_audit_append_many(struct db *db, const struct audit_event *const *evs,
+		     size_t n)
+{
+	struct audit_row_buf *b = NULL;
+	struct db_param *p = NULL, hp[2];
+	const struct db_stmt_def *def;
+	uint64_t moved = 0;
+	size_t i;
+	int r;
+
+	if (n == 1)
+		return db_audit_append(db, evs[0]);
+	if (n == 0 || n > DB_MULTI_MAX || !audit_in_tx(db))
+		return EST_E_INVAL;
+	for (i = 0; i < n; i++)
+		if ((r = audit_event_check(evs[i])) != 0)
+			return r;
+	if ((def = db_multi_def(&audit_insert_rows, n)) == NULL ||
+	    (b = calloc(n, sizeof(*b))) == NULL ||
+	    (p = calloc(n * 16, sizeof(*p))) == NULL) {
+		r = EST_E_NOMEM;
+		goto out;
+	}
+	if ((r = audit_prev(db, 0, b[0].prev)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			memcpy(b[i].prev, b[i - 1].hash, AUDIT_HASH_LEN);
+		if ((r = audit_row_params(evs[i], b[i].prev, b[i].ts,
+					  b[i].ids, b[i].hash,
+					  p + i * 16)) != 0)
+			goto out;
+	}
+	/*
+	 * The rows, then the head moved to the last of them: under the
+	 * head's lock no other row comes between, so the last id is the
+	 * log's largest.
+	 */
+	db->audit_head_held = 0;
+	hp[0] = DB_BLOB(b[n - 1].hash, AUDIT_HASH_LEN);
+	hp[1] = DB_I64((int64_t)n);
+	if ((r = db_exec(db, def, p, n * 16, NULL, NULL)) != 0 ||
+	    (r = db_exec(db, &audit_stmts[AS_HEAD_MOVE], hp, 2, &moved,
+			 NULL)) != 0)
+		goto out;
+	if (moved != 1) {
+		log_err("audit: the chain's head row is missing");
+		r = EST_E_INTERNAL;
+		goto out;
+	}
+	memcpy(db->audit_head_hash, b[n - 1].hash, AUDIT_HASH_LEN);
+	db->audit_head_held = 1;
+out:
+	free(p);
+	free(b);
 	return r;
 }
 

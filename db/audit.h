@@ -92,6 +92,14 @@ struct audit_event {
  * chain's head is missing.
  */
 int db_audit_append(struct db *db, const struct audit_event *ev);
+/*
+ * Appends n events (up to DB_MULTI_MAX) in this order, as n calls of
+ * db_audit_append() would, with one statement for the rows and one for
+ * the head.  Only inside the caller's transaction (EST_E_INVAL outside
+ * one); a failure leaves the transaction to roll back.
+ */
+int db_audit_append_many(struct db *db, const struct audit_event *const *evs,
+			 size_t n);
 
 /* Why a chain does not verify. */
 enum audit_break {

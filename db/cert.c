@@ -8,6 +8,7 @@
 
 #include "cert.h"
 #include "db.h"
+#include "dbpriv.h"
 #include "err.h"
 
 #define TS "'%Y-%m-%d %H:%i:%s'"
@@ -56,14 +57,15 @@
 #define CERT_FROM " FROM certificates c JOIN cas a ON a.id = c.ca_id"
 
 static const struct db_stmt_def cert_stmts[] = {
-#define CERT_INSERT_SQL                                                        \
+#define CERT_INSERT_HEAD                                                       \
 	"INSERT INTO certificates (ca_id, serial, fingerprint, subject,"       \
 	" subject_cn, not_before, not_after, template_id, device_id, kind,"    \
 	" key_type, key_source, cert_der, wrapped_key, key_retention_until,"   \
 	" renewed_from_id, issued_via, created_by_type, created_by_user_id,"   \
-	" created_by_app_id, tenant_id, org_id)"                               \
-	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?," \
-	" ?, ?)"
+	" created_by_app_id, tenant_id, org_id) VALUES "
+#define CERT_INSERT_VALUES                                                     \
+	"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define CERT_INSERT_SQL CERT_INSERT_HEAD CERT_INSERT_VALUES
 #define CERT_INSERT 0
 	{"cert_insert", CERT_INSERT_SQL, 22},
 #define CERT_GET 1
@@ -243,6 +245,70 @@ db_cert_insert_row(struct db *db, const struct db_cert_new *c,
 		return r;
 	p[22] = DB_STR(issuer);
 	return db_query_one(db, &cert_stmts[CERT_INSERT_ROW], p, 23, row);
+}
+
+/*
+ * Several rows in one statement, each answered as CERT_INSERT_ROW does;
+ * the issuer is read per row, as the rows may have different CAs.
+ */
+static struct db_multi cert_insert_rows = {
+	"cert_insert_rows", CERT_INSERT_HEAD, CERT_INSERT_VALUES,
+	" RETURNING " CERT_ROW_COLUMNS(
+		"certificates.") ", (SELECT subject FROM cas"
+				 " WHERE cas.id = certificates.ca_id),"
+				 " certificates.cert_der",
+	22, {{0}}};
+
+int
+db_cert_insert_rows(struct db *db, const struct db_cert_new *const *c,
+		    size_t n, struct db_result **rows)
+{
+	const struct db_stmt_def *def;
+	struct db_result *all = NULL;
+	struct db_param *p = NULL;
+	char (*tx)[3][32] = NULL;
+	const char *serial;
+	size_t i, len;
+	int r = EST_E_NOMEM;
+
+	if (n == 0 || (def = db_multi_def(&cert_insert_rows, n)) == NULL)
+		return n == 0 ? EST_E_INVAL : EST_E_NOMEM;
+	for (i = 0; i < n; i++)
+		rows[i] = NULL;
+	if ((p = calloc(n * 22, sizeof(*p))) == NULL ||
+	    (tx = calloc(n, sizeof(*tx))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((r = insert_params(c[i], tx[i], p + i * 22)) != 0)
+			goto out;
+	if ((r = db_query(db, def, p, n * 22, &all)) != 0)
+		goto out;
+	/* The rows come back in the order of VALUES: checked, not assumed. */
+	if (db_result_rows(all) != n || db_result_cols(all) != DB_CERT_NCOLS) {
+		r = EST_E_INTERNAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		serial = db_result_str(all, i, DB_CERT_SERIAL, &len);
+		if (db_result_i64(all, i, DB_CERT_CA_ID) != c[i]->ca_id ||
+		    serial == NULL || len != c[i]->serial_len ||
+		    memcmp(serial, c[i]->serial, len) != 0) {
+			r = EST_E_INTERNAL;
+			goto out;
+		}
+		if ((r = db_result_row(all, i, &rows[i])) != 0)
+			goto out;
+	}
+out:
+	if (r != 0)
+		for (i = 0; i < n; i++) {
+			db_result_free(rows[i]);
+			rows[i] = NULL;
+		}
+	db_result_free(all);
+	free(tx);
+	free(p);
+	return r;
 }
 
 int

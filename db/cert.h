@@ -74,6 +74,14 @@ int db_cert_insert(struct db *db, const struct db_cert_new *c, int64_t *id);
  */
 int db_cert_insert_row(struct db *db, const struct db_cert_new *c,
 		       const char *issuer, struct db_result **row);
+/*
+ * n rows (up to DB_MULTI_MAX, db/dbpriv.h) in one statement, each answered
+ * in rows[i] as db_cert_insert_row() answers (the issuer read from the
+ * CA's row).  All or none: EST_E_EXISTS when any serial number is taken,
+ * and then no row is written.
+ */
+int db_cert_insert_rows(struct db *db, const struct db_cert_new *const *c,
+			size_t n, struct db_result **rows);
 
 enum db_cert_col {
 	DB_CERT_ID = 0,

@@ -47,6 +47,9 @@ struct db_stmt_def {
 	unsigned nparams; /* checked against the prepared statement */
 };
 
+/* The most rows of one multi-row statement (db_cert_insert_rows, ...). */
+#define DB_MULTI_MAX 16
+
 enum db_ptype { DB_T_NULL = 0, DB_T_I64, DB_T_STR, DB_T_BLOB };
 
 struct db_param {

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-struct db;
+#include "db.h"
 
 /*
  * Prepares, executes and closes one statement that is not in a statement
@@ -38,5 +38,24 @@ int db_exec_text(struct db *db, const char *name, const char *sql, size_t len);
 int db_sql_split(const char *text, size_t len,
 		 int (*cb)(void *arg, const char *stmt, size_t len, unsigned n),
 		 void *arg);
+
+/*
+ * A multi-row INSERT for n rows (1 to DB_MULTI_MAX): head, then n copies
+ * of row separated by ", ", then tail.  Each statement is made on first
+ * use and kept for the life of the process, so that the statement cache
+ * (keyed by definition) prepares it once per connection.  A struct
+ * db_multi is static, with its first four members set and the rest 0.
+ */
+struct db_multi {
+	const char *name; /* for logs */
+	const char *head, *row, *tail;
+	unsigned row_params; /* ? in row; head and tail have none */
+	struct db_stmt_def defs[DB_MULTI_MAX + 1];
+};
+const struct db_stmt_def *db_multi_def(struct db_multi *m, size_t n);
+
+/* Row i of r as a result of its own (*out), or EST_E_NOMEM. */
+int db_result_row(const struct db_result *r, size_t i,
+		  struct db_result **out);
 
 #endif

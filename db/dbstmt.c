@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,79 @@ db_exec_text(struct db *db, const char *name, const char *sql, size_t len)
 out:
 	mysql_stmt_close(st);
 	return r;
+}
+
+/* --- Multi-row statements --- */
+
+static pthread_mutex_t multi_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+const struct db_stmt_def *
+db_multi_def(struct db_multi *m, size_t n)
+{
+	struct db_stmt_def *d;
+	size_t hl, rl, tl, len, i;
+	char *sql, *p;
+
+	if (n < 1 || n > DB_MULTI_MAX)
+		return NULL;
+	pthread_mutex_lock(&multi_mtx);
+	d = &m->defs[n];
+	if (d->sql == NULL) {
+		hl = strlen(m->head);
+		rl = strlen(m->row);
+		tl = strlen(m->tail);
+		len = hl + n * (rl + 2) + tl + 1;
+		if ((sql = malloc(len)) != NULL) {
+			p = sql;
+			memcpy(p, m->head, hl);
+			p += hl;
+			for (i = 0; i < n; i++) {
+				if (i > 0) {
+					memcpy(p, ", ", 2);
+					p += 2;
+				}
+				memcpy(p, m->row, rl);
+				p += rl;
+			}
+			memcpy(p, m->tail, tl + 1);
+			d->name = m->name;
+			d->nparams = (unsigned)n * m->row_params;
+			d->sql = sql;
+		}
+	}
+	pthread_mutex_unlock(&multi_mtx);
+	return d->sql != NULL ? d : NULL;
+}
+
+int
+db_result_row(const struct db_result *r, size_t i, struct db_result **out)
+{
+	struct db_result *res;
+	const struct db_cell *src;
+	size_t c;
+
+	if (r == NULL || i >= r->rows)
+		return EST_E_INVAL;
+	if ((res = calloc(1, sizeof(*res))) == NULL ||
+	    (res->cells = calloc(r->cols, sizeof(*res->cells))) == NULL) {
+		free(res);
+		return EST_E_NOMEM;
+	}
+	res->rows = 1;
+	res->cols = r->cols;
+	for (c = 0; c < r->cols; c++) {
+		src = &r->cells[i * r->cols + c];
+		if (src->p == NULL)
+			continue;
+		if ((res->cells[c].p = malloc(src->len + 1)) == NULL) {
+			db_result_free(res);
+			return EST_E_NOMEM;
+		}
+		memcpy(res->cells[c].p, src->p, src->len + 1);
+		res->cells[c].len = src->len;
+	}
+	*out = res;
+	return 0;
 }
 
 /* --- Statement cache --- */

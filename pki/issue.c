@@ -352,104 +352,206 @@ static const char *const creator_names[] = {
 	((unsigned)(v) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[(v)] : NULL)
 
 /*
- * A fresh serial number, the signature, and the row.  The serial is the
- * only part that changes between tries, so the rest is built once.
+ * What storing a signed certificate needs once the request is gone: the
+ * certificate as built (signed again, with another serial number, after a
+ * collision), the CA's key and digest, and the row's values.  Nothing in
+ * it borrows from the issue_req, whose template and CA belong to a cache
+ * of the thread that signed (issue_cert_store() may run on another).
  */
-static int
-sign_and_store(struct db *db, struct sigclient *sc, const struct issue_req *rq,
-	       struct build *b, struct issue_result *res)
-{
+struct issue_pending {
+	struct build b;
+	uint8_t key_id[SIGNER_KEYID_LEN];
+	int ca_keytype;
+	enum signer_digest md;
+	char *issuer; /* the CA's subject, for the row as read back */
+	int want_row;
 	struct db_cert_new n;
+};
+
+static void
+pending_free(struct issue_pending *pd)
+{
+	if (pd == NULL)
+		return;
+	build_clear(&pd->b);
+	free(pd->issuer);
+	free(pd);
+}
+
+/* The row's values that do not change between tries. */
+static int
+pending_new(const struct issue_req *rq, struct build *b,
+	    struct issue_result *res, struct issue_pending **out)
+{
+	struct issue_pending *pd;
+	struct db_cert_new *n;
+
+	if ((pd = calloc(1, sizeof(*pd))) == NULL)
+		return EST_E_NOMEM;
+	/* The build moves into pd; its SPKI pointer was the caller's. */
+	pd->b = *b;
+	pd->b.spki = NULL;
+	pd->b.spkilen = 0;
+	memset(b, 0, sizeof(*b));
+	memcpy(pd->key_id, rq->ca->key_id, sizeof(pd->key_id));
+	pd->ca_keytype = rq->ca->keytype;
+	pd->md = sign_digest(rq->tmpl->digest);
+	pd->want_row = rq->want_row;
+	if (rq->want_row && rq->ca->subject != NULL &&
+	    (pd->issuer = strdup(rq->ca->subject)) == NULL) {
+		pending_free(pd);
+		return EST_E_NOMEM;
+	}
+	n = &pd->n;
+	n->ca_id = rq->ca->id;
+	n->subject = pd->b.subject_text;
+	n->subject_cn = pd->b.cn;
+	n->not_before = pd->b.nb;
+	n->not_after = pd->b.na;
+	n->template_id = rq->tmpl->id;
+	n->device_id = rq->device_id;
+	n->kind = NAME_OF(kind_names, rq->kind);
+	n->key_type = res->keytype;
+	n->key_source = rq->csr != NULL ? DB_CERT_SRC_CSR : DB_CERT_SRC_SERVER;
+	if (res->key_retention_until > 0) {
+		n->wrapped = res->wrapped;
+		n->wrappedlen = res->wrappedlen;
+		n->key_retention_until = res->key_retention_until;
+	}
+	n->renewed_from_id = rq->renewed_from_id;
+	n->issued_via = NAME_OF(via_names, rq->via);
+	n->created_by_type = NAME_OF(creator_names, rq->creator);
+	n->created_by_user_id = rq->user_id;
+	n->created_by_app_id = rq->app_id;
+	n->tenant_id = rq->tenant_id;
+	n->org_id = rq->org_id;
+	if (n->kind == NULL || n->issued_via == NULL ||
+	    n->created_by_type == NULL) {
+		pending_free(pd);
+		return EST_E_INVAL;
+	}
+	*out = pd;
+	return 0;
+}
+
+/* A fresh serial number and the signature over the certificate. */
+static int
+sign_once(struct sigclient *sc, struct issue_pending *pd,
+	  struct issue_result *res)
+{
 	ASN1_INTEGER *serial = NULL;
 	unsigned int mdlen = 0;
-	int tries, r = EST_E_INTERNAL;
+	int r;
 
-	memset(&n, 0, sizeof(n));
-	n.ca_id = rq->ca->id;
-	n.subject = b->subject_text;
-	n.subject_cn = b->cn;
-	n.not_before = b->nb;
-	n.not_after = b->na;
-	n.template_id = rq->tmpl->id;
-	n.device_id = rq->device_id;
-	n.kind = NAME_OF(kind_names, rq->kind);
-	n.key_type = res->keytype;
-	n.key_source = rq->csr != NULL ? DB_CERT_SRC_CSR : DB_CERT_SRC_SERVER;
-	if (res->key_retention_until > 0) {
-		n.wrapped = res->wrapped;
-		n.wrappedlen = res->wrappedlen;
-		n.key_retention_until = res->key_retention_until;
+	free(res->der);
+	res->der = NULL;
+	res->derlen = 0;
+	if ((r = x509_serial_random(&serial)) != 0)
+		return r;
+	if (!X509_set_serialNumber(pd->b.x, serial) ||
+	    ASN1_STRING_length(serial) < 1 ||
+	    (size_t)ASN1_STRING_length(serial) > sizeof(res->serial)) {
+		r = EST_E_CRYPTO;
+		goto out;
 	}
-	n.renewed_from_id = rq->renewed_from_id;
-	n.issued_via = NAME_OF(via_names, rq->via);
-	n.created_by_type = NAME_OF(creator_names, rq->creator);
-	n.created_by_user_id = rq->user_id;
-	n.created_by_app_id = rq->app_id;
-	n.tenant_id = rq->tenant_id;
-	n.org_id = rq->org_id;
-	if (n.kind == NULL || n.issued_via == NULL || n.created_by_type == NULL)
-		return EST_E_INVAL;
-	for (tries = 0; tries < ISSUE_TRIES; tries++) {
-		free(res->der);
-		res->der = NULL;
-		ASN1_INTEGER_free(serial);
-		serial = NULL;
-		if ((r = x509_serial_random(&serial)) != 0)
-			break;
-		if (!X509_set_serialNumber(b->x, serial) ||
-		    ASN1_STRING_length(serial) < 1 ||
-		    (size_t)ASN1_STRING_length(serial) > sizeof(res->serial)) {
-			r = EST_E_CRYPTO;
-			break;
+	res->serial_len = (size_t)ASN1_STRING_length(serial);
+	memcpy(res->serial, ASN1_STRING_get0_data(serial), res->serial_len);
+	if ((r = x509_sign_der_md(sc, pd->key_id, pd->ca_keytype, pd->md,
+				  pd->b.x, &res->der, &res->derlen)) != 0) {
+		/* The signer says the CA row and its key disagree. */
+		if (r == EST_E_POLICY) {
+			log_err("issue: CA %lld: the signer refuses its key "
+				"for this issuer",
+				(long long)pd->n.ca_id);
+			r = EST_E_CONFIG;
 		}
-		res->serial_len = (size_t)ASN1_STRING_length(serial);
-		memcpy(res->serial, ASN1_STRING_get0_data(serial),
-		       res->serial_len);
-		if ((r = x509_sign_der_md(sc, rq->ca->key_id, rq->ca->keytype,
-					  sign_digest(rq->tmpl->digest), b->x,
-					  &res->der, &res->derlen)) != 0) {
-			/* The signer says the CA row and its key disagree. */
-			if (r == EST_E_POLICY) {
-				log_err("issue: CA %lld: the signer refuses "
-					"its key for this issuer",
-					(long long)rq->ca->id);
-				r = EST_E_CONFIG;
-			}
-			break;
-		}
-		if (EVP_Digest(res->der, res->derlen, res->fingerprint, &mdlen,
-			       EVP_sha256(), NULL) != 1) {
-			r = EST_E_CRYPTO;
-			break;
-		}
-		n.serial = res->serial;
-		n.serial_len = res->serial_len;
-		n.fingerprint = res->fingerprint;
-		n.der = res->der;
-		n.derlen = res->derlen;
-		if (rq->want_row) {
-			db_result_free(res->row);
-			res->row = NULL;
-			if ((r = db_cert_insert_row(db, &n, rq->ca->subject,
-						    &res->row)) == 0)
-				res->id =
-					db_result_i64(res->row, 0, DB_CERT_ID);
-		} else {
-			r = db_cert_insert(db, &n, &res->id);
-		}
-		if (r != EST_E_EXISTS)
-			break;
-		log_warn("issue: CA %lld: serial number collision, trying "
-			 "another",
-			 (long long)rq->ca->id);
+		goto out;
 	}
+	if (EVP_Digest(res->der, res->derlen, res->fingerprint, &mdlen,
+		       EVP_sha256(), NULL) != 1)
+		r = EST_E_CRYPTO;
+out:
 	ASN1_INTEGER_free(serial);
 	return r;
 }
 
+/* The row of the signed certificate; EST_E_EXISTS for a taken serial. */
+static int
+store_once(struct db *db, struct issue_pending *pd, struct issue_result *res)
+{
+	struct db_cert_new *n = &pd->n;
+	int r;
+
+	n->serial = res->serial;
+	n->serial_len = res->serial_len;
+	n->fingerprint = res->fingerprint;
+	n->der = res->der;
+	n->derlen = res->derlen;
+	if (!pd->want_row)
+		return db_cert_insert(db, n, &res->id);
+	db_result_free(res->row);
+	res->row = NULL;
+	if ((r = db_cert_insert_row(db, n, pd->issuer, &res->row)) == 0)
+		res->id = db_result_i64(res->row, 0, DB_CERT_ID);
+	return r;
+}
+
 int
-issue_cert(struct db *db, struct sigclient *sc, const struct issue_req *rq,
-	   struct issue_result **out, struct issue_error *err)
+issue_cert_store(struct db *db, struct sigclient *sc, struct issue_result *res)
+{
+	struct issue_pending *pd;
+	int tries, r = EST_E_INVAL;
+
+	if (db == NULL || res == NULL || (pd = res->pending) == NULL)
+		return EST_E_INVAL;
+	for (tries = 1; tries <= ISSUE_TRIES; tries++) {
+		if ((r = store_once(db, pd, res)) != EST_E_EXISTS ||
+		    sc == NULL || tries == ISSUE_TRIES)
+			break;
+		log_warn("issue: CA %lld: serial number collision, trying "
+			 "another",
+			 (long long)pd->n.ca_id);
+		if ((r = sign_once(sc, pd, res)) != 0)
+			break;
+	}
+	return r;
+}
+
+int
+issue_cert_store_many(struct db *db, struct issue_result *const *res,
+		      size_t n)
+{
+	const struct db_cert_new *c[DB_MULTI_MAX];
+	struct db_result *rows[DB_MULTI_MAX];
+	struct issue_pending *pd;
+	size_t i;
+	int r;
+
+	if (db == NULL || res == NULL || n == 0 || n > DB_MULTI_MAX)
+		return EST_E_INVAL;
+	for (i = 0; i < n; i++) {
+		if ((pd = res[i]->pending) == NULL || !pd->want_row)
+			return EST_E_INVAL;
+		pd->n.serial = res[i]->serial;
+		pd->n.serial_len = res[i]->serial_len;
+		pd->n.fingerprint = res[i]->fingerprint;
+		pd->n.der = res[i]->der;
+		pd->n.derlen = res[i]->derlen;
+		c[i] = &pd->n;
+	}
+	if ((r = db_cert_insert_rows(db, c, n, rows)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		db_result_free(res[i]->row);
+		res[i]->row = rows[i];
+		res[i]->id = db_result_i64(rows[i], 0, DB_CERT_ID);
+	}
+	return 0;
+}
+
+int
+issue_cert_sign(struct sigclient *sc, const struct issue_req *rq,
+		struct issue_result **out, struct issue_error *err)
 {
 	struct subj_template st;
 	struct subj_result *sres = NULL;
@@ -463,7 +565,7 @@ issue_cert(struct db *db, struct sigclient *sc, const struct issue_req *rq,
 	int r;
 
 	memset(&b, 0, sizeof(b));
-	if (db == NULL || sc == NULL || rq == NULL || out == NULL)
+	if (sc == NULL || rq == NULL || out == NULL)
 		return EST_E_INVAL;
 	if ((r = check_request(rq, err)) != 0 ||
 	    (r = check_key(rq, err)) != 0 ||
@@ -506,7 +608,8 @@ issue_cert(struct db *db, struct sigclient *sc, const struct issue_req *rq,
 	res->not_before = b.nb;
 	res->not_after = b.na;
 	if ((r = build_cert(rq, sres, &ci, &b, err)) != 0 ||
-	    (r = sign_and_store(db, sc, rq, &b, res)) != 0)
+	    (r = pending_new(rq, &b, res, &res->pending)) != 0 ||
+	    (r = sign_once(sc, res->pending, res)) != 0)
 		goto out;
 	*out = res;
 	res = NULL;
@@ -518,11 +621,31 @@ out:
 	return r;
 }
 
+int
+issue_cert(struct db *db, struct sigclient *sc, const struct issue_req *rq,
+	   struct issue_result **out, struct issue_error *err)
+{
+	struct issue_result *res = NULL;
+	int r;
+
+	if (db == NULL || out == NULL)
+		return EST_E_INVAL;
+	if ((r = issue_cert_sign(sc, rq, &res, err)) != 0)
+		return r;
+	if ((r = issue_cert_store(db, sc, res)) != 0) {
+		issue_result_free(res);
+		return r;
+	}
+	*out = res;
+	return 0;
+}
+
 void
 issue_result_free(struct issue_result *r)
 {
 	if (r == NULL)
 		return;
+	pending_free(r->pending);
 	free(r->der);
 	freezero(r->wrapped, r->wrappedlen);
 	db_result_free(r->row);

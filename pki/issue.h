@@ -40,6 +40,7 @@ struct csr;
 struct db;
 struct db_ca;
 struct db_result;
+struct issue_pending;
 struct sigclient;
 struct tmpl;
 
@@ -114,6 +115,8 @@ struct issue_result {
 	 * (db/cert.h), read by the insert itself; else NULL.
 	 */
 	struct db_result *row;
+	/* Between issue_cert_sign() and issue_cert_store(); else NULL. */
+	struct issue_pending *pending;
 };
 
 struct issue_error {
@@ -124,6 +127,34 @@ struct issue_error {
 
 int issue_cert(struct db *db, struct sigclient *sc, const struct issue_req *rq,
 	       struct issue_result **out, struct issue_error *err);
+
+/*
+ * issue_cert() in two halves, for a caller that stores the certificate
+ * later or on another thread (fcgi/txq.h).
+ *
+ * issue_cert_sign(): everything up to the signature, with the same errors;
+ * *out has the certificate and its pending row (res->pending), which
+ * copies what it needs of rq: the template, CA and CSR may change or go
+ * once it returns.
+ *
+ * issue_cert_store(): the row, in the caller's transaction.  On a serial
+ * number that the CA already used, sc (when not NULL) signs again with a
+ * fresh one, up to issue_cert()'s number of tries; with sc NULL the
+ * answer is EST_E_EXISTS and res can be stored again later.  res keeps
+ * its pending row after success too, so that a transaction rolled back
+ * later (one shared with other requests, txq.h) can store it again.
+ */
+int issue_cert_sign(struct sigclient *sc, const struct issue_req *rq,
+		    struct issue_result **out, struct issue_error *err);
+int issue_cert_store(struct db *db, struct sigclient *sc,
+		     struct issue_result *res);
+/*
+ * The rows of n signed certificates (up to DB_MULTI_MAX, each signed with
+ * want_row) in one statement: all or none, EST_E_EXISTS when a serial
+ * number is taken (nothing signs again here: store each alone then).
+ */
+int issue_cert_store_many(struct db *db, struct issue_result *const *res,
+			  size_t n);
 void issue_result_free(struct issue_result *r);
 
 /*
