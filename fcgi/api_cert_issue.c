@@ -30,6 +30,12 @@
  * PKCS#12 itself, made before the certificate is committed, so that a key
  * that cannot be delivered leaves no certificate behind.  Any request
  * that sends a passphrase gets its PKCS#12 at once.
+ *
+ * Any other request is signed on its own thread and handed to the writer
+ * thread (txq.h), which commits the row and its audit row together with
+ * other requests' and then answers: everything that can refuse a request
+ * has refused it by then, except the database (a failure there answers
+ * as before, and leaves no row).
  */
 #include "config.h"
 
@@ -59,6 +65,7 @@
 #include "sigclient.h"
 #include "template.h"
 #include "tmpl.h"
+#include "txq.h"
 #include "util.h"
 #include "x509.h"
 
@@ -226,17 +233,11 @@ kind_of(const struct tmpl *t)
 	}
 }
 
-static int
-issue_tx(struct db *db, struct sigclient *sig, const struct principal *p,
-	 const struct request *req, struct issuing *is, const char *pass,
-	 struct jsonval_error *e)
+static void
+issue_req_fill(const struct principal *p, const struct issuing *is,
+	       struct issue_req *rq_)
 {
-	struct issue_error ie = {0};
 	struct issue_req rq;
-	struct rest_diff d;
-	struct rest_what w;
-	char hex[41];
-	int r;
 
 	memset(&rq, 0, sizeof(rq));
 	rq.tmpl = is->t;
@@ -259,62 +260,234 @@ issue_tx(struct db *db, struct sigclient *sig, const struct principal *p,
 	 * it commits, and the answer is made from it after the commit.
 	 */
 	rq.want_row = 1;
-	rest_diff_create(&d);
-	if ((r = issue_cert(db, sig, &rq, &is->res, &ie)) != 0) {
-		if (ie.code == r && r != 0)
-			r = jsonval_error_set(e, r, ie.field, "%s", ie.message);
-		goto out;
-	}
-	if (pass != NULL &&
-	    (r = issue_req_pkcs12(db, sig, is->ca, is->res, pass, &is->p12,
-				  &is->p12len)) != 0)
-		goto out;
-	hex_encode(is->res->serial, is->res->serial_len, hex);
-	api_cert_what(is->res->row, "issue", &w);
-	if ((r = rest_diff_str(&d, "serial", NULL, hex)) != 0 ||
-	    (r = rest_diff_int(&d, "ca_id", 0, is->ca->id, 1)) != 0 ||
-	    (r = rest_diff_int(&d, "template_id", 0, is->t->id, 1)) != 0 ||
-	    (r = rest_diff_str(&d, "key_source", NULL,
-			       is->csr != NULL ? "csr" : "server")) != 0 ||
-	    (r = rest_diff_str(&d, "not_after", NULL,
-			       db_result_str(is->res->row, 0, DB_CERT_NOT_AFTER,
-					     NULL))) != 0 ||
-	    (pass != NULL &&
-	     (r = rest_diff_note(&d, "pkcs12", "delivered")) != 0))
-		goto out;
-	r = rest_audit(db, p, req, &w, &d);
-out:
+	*rq_ = rq;
+}
+
+/* The certificate's sign-off, from the issue_req's issue_error. */
+static int
+sign_cert(struct sigclient *sig, const struct principal *p,
+	  struct issuing *is, struct jsonval_error *e)
+{
+	struct issue_error ie = {0};
+	struct issue_req rq;
+	int r;
+
+	issue_req_fill(p, is, &rq);
+	if ((r = issue_cert_sign(sig, &rq, &is->res, &ie)) != 0 &&
+	    ie.code == r)
+		r = jsonval_error_set(e, r, ie.field, "%s", ie.message);
+	return r;
+}
+
+/*
+ * What the audit row of an issued certificate (stored: res->row) says:
+ * ca_id and template_id are the issuer's and the template's; pkcs12 says
+ * the answer carries the key.  d is the caller's to clear.
+ */
+static int
+issue_change(const struct issue_result *res, int64_t ca_id,
+	     int64_t template_id, int csr, int pkcs12, struct rest_what *w,
+	     struct rest_diff *d)
+{
+	char hex[41];
+	int r;
+
+	rest_diff_create(d);
+	hex_encode(res->serial, res->serial_len, hex);
+	api_cert_what(res->row, "issue", w);
+	if ((r = rest_diff_str(d, "serial", NULL, hex)) != 0 ||
+	    (r = rest_diff_int(d, "ca_id", 0, ca_id, 1)) != 0 ||
+	    (r = rest_diff_int(d, "template_id", 0, template_id, 1)) != 0 ||
+	    (r = rest_diff_str(d, "key_source", NULL,
+			       csr ? "csr" : "server")) != 0 ||
+	    (r = rest_diff_str(d, "not_after", NULL,
+			       db_result_str(res->row, 0, DB_CERT_NOT_AFTER,
+					     NULL))) != 0)
+		return r;
+	return pkcs12 ? rest_diff_note(d, "pkcs12", "delivered") : 0;
+}
+
+/* The audit row of an issued certificate, as issue_change() says. */
+static int
+issue_audit(struct db *db, const struct rest_actor *a,
+	    const struct issue_result *res, int64_t ca_id,
+	    int64_t template_id, int csr, int pkcs12)
+{
+	struct rest_diff d;
+	struct rest_what w;
+	int r;
+
+	if ((r = issue_change(res, ca_id, template_id, csr, pkcs12, &w, &d)) ==
+	    0)
+		r = rest_audit_by(db, a, &w, &d);
 	rest_diff_clear(&d);
 	return r;
 }
 
-/* 201 with the certificate, or with its PKCS#12. */
+/* The certificate's row and audit row, in the caller's transaction. */
 static int
-issue_answer(struct issuing *is, struct resp *rs)
+issue_tx(struct db *db, struct sigclient *sig, const struct principal *p,
+	 const struct request *req, struct issuing *is, const char *pass,
+	 struct jsonval_error *e)
+{
+	struct rest_actor a;
+	int r;
+
+	if ((r = sign_cert(sig, p, is, e)) != 0 ||
+	    (r = issue_cert_store(db, sig, is->res)) != 0)
+		return r;
+	if (pass != NULL &&
+	    (r = issue_req_pkcs12(db, sig, is->ca, is->res, pass, &is->p12,
+				  &is->p12len)) != 0)
+		return r;
+	rest_actor_copy(p, req, &a);
+	r = issue_audit(db, &a, is->res, is->ca->id, is->t->id,
+			is->csr != NULL, pass != NULL);
+	rest_actor_clear(&a);
+	return r;
+}
+
+/* 201 with the certificate (its row res->row), or with its PKCS#12. */
+static int
+issue_answer(const struct issue_result *res, const uint8_t *p12,
+	     size_t p12len, struct resp *rs)
 {
 	struct json_object *o = NULL;
 	char etag[REST_ETAG_MAX], loc[64], disp[96];
 	int r;
 
-	snprintf(loc, sizeof(loc), API_CERT_BASE "/%lld",
-		 (long long)is->res->id);
-	if (is->p12 != NULL) {
+	snprintf(loc, sizeof(loc), API_CERT_BASE "/%lld", (long long)res->id);
+	if (p12 != NULL) {
 		snprintf(disp, sizeof(disp),
 			 "attachment; filename=\"certificate-%lld.p12\"",
-			 (long long)is->res->id);
-		if ((r = resp_body(rs, 201, PKCS12_TYPE, is->p12,
-				   is->p12len)) == 0 &&
+			 (long long)res->id);
+		if ((r = resp_body(rs, 201, PKCS12_TYPE, p12, p12len)) == 0 &&
 		    (r = resp_header(rs, "Content-Disposition", disp)) == 0)
 			r = resp_header(rs, "Location", loc);
 		return r;
 	}
-	if ((r = api_cert_json(is->res->row, 0, 1, &o)) != 0 ||
-	    (r = api_cert_etag(is->res->row, etag)) != 0)
+	if ((r = api_cert_json(res->row, 0, 1, &o)) != 0 ||
+	    (r = api_cert_etag(res->row, etag)) != 0)
 		goto out;
-	r = rest_created(rs, API_CERT_BASE, is->res->id, o, etag);
+	r = rest_created(rs, API_CERT_BASE, res->id, o, etag);
 out:
 	json_object_put(o);
 	return r;
+}
+
+/* ----- the writes of a signed certificate, on the writer thread ----- */
+
+struct issue_job {
+	struct txjob j; /* first */
+	struct issue_result *res;
+	struct rest_actor actor;
+	int64_t ca_id, template_id;
+	int csr;
+};
+
+static int
+job_write(struct txjob *j, struct hctx *c, int alone)
+{
+	struct issue_job *ij = (struct issue_job *)j;
+	struct sigclient *sig = NULL;
+	struct db *db;
+	int r;
+
+	if ((r = ctx_db(c, &db)) != 0)
+		return r;
+	/*
+	 * A serial number taken meanwhile: signed again with another, on
+	 * the signer connection of the thread, but only in a transaction of
+	 * its own (a group rolls back and runs each job alone).
+	 */
+	r = issue_cert_store(db, NULL, ij->res);
+	if (r == EST_E_EXISTS && alone && (r = ctx_signer(c, &sig)) == 0)
+		r = issue_cert_store(db, sig, ij->res);
+	if (r != 0)
+		return r;
+	return issue_audit(db, &ij->actor, ij->res, ij->ca_id, ij->template_id,
+			   ij->csr, 0);
+}
+
+/*
+ * The rows of several jobs, in one statement, and their audit rows in
+ * another: the statements of n certificates cost the server about what
+ * one certificate's did.
+ */
+static int
+job_write_many(struct txjob **jobs, size_t n, struct hctx *c)
+{
+	struct issue_result *res[TXQ_GROUP_MAX];
+	struct rest_audit_row rows[TXQ_GROUP_MAX];
+	struct rest_diff d[TXQ_GROUP_MAX];
+	struct issue_job *ij;
+	struct db *db;
+	size_t i, made = 0;
+	int r;
+
+	if (n > TXQ_GROUP_MAX)
+		return EST_E_INVAL;
+	if ((r = ctx_db(c, &db)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		res[i] = ((struct issue_job *)jobs[i])->res;
+	if ((r = issue_cert_store_many(db, res, n)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++, made++) {
+		ij = (struct issue_job *)jobs[i];
+		rows[i].a = &ij->actor;
+		rows[i].d = &d[i];
+		r = issue_change(ij->res, ij->ca_id, ij->template_id, ij->csr,
+				 0, &rows[i].w, &d[i]);
+	}
+	if (r == 0)
+		r = rest_audit_by_many(db, rows, n);
+	for (i = 0; i < made; i++)
+		rest_diff_clear(&d[i]);
+	return r;
+}
+
+static int
+job_answer(struct txjob *j, int r, struct resp *rs)
+{
+	struct issue_job *ij = (struct issue_job *)j;
+
+	if (r == 0)
+		r = issue_answer(ij->res, NULL, 0, rs);
+	return rest_answer(rs, r, NULL);
+}
+
+static void
+job_free(struct txjob *j)
+{
+	struct issue_job *ij = (struct issue_job *)j;
+
+	issue_result_free(ij->res);
+	rest_actor_clear(&ij->actor);
+	free(ij);
+}
+
+static const struct txjob_ops issue_job_ops = {
+	job_write, job_write_many, job_answer, job_free};
+
+/* Hands the signed certificate of is to the writer (or runs it now). */
+static int
+issue_defer(struct hctx *c, const struct principal *p,
+	    const struct request *req, struct issuing *is)
+{
+	struct issue_job *ij;
+
+	if ((ij = calloc(1, sizeof(*ij))) == NULL)
+		return EST_E_NOMEM;
+	ij->j.ops = &issue_job_ops;
+	ij->res = is->res;
+	is->res = NULL;
+	rest_actor_copy(p, req, &ij->actor);
+	ij->ca_id = is->ca->id;
+	ij->template_id = is->t->id;
+	ij->csr = is->csr != NULL;
+	txq_defer(c, &ij->j);
+	return 0;
 }
 
 static int
@@ -371,12 +544,19 @@ h_issue_common(struct hctx *c, const struct request *req,
 				      &is.csr, &is.in, &e)) != 0) {
 		goto out;
 	}
-	if ((r = ctx_signer(c, &sig)) != 0 || (r = db_begin(db)) != 0)
+	if ((r = ctx_signer(c, &sig)) != 0)
+		goto out;
+	if (pass == NULL) {
+		if ((r = sign_cert(sig, p, &is, &e)) == 0)
+			r = issue_defer(c, p, req, &is);
+		goto out;
+	}
+	if ((r = db_begin(db)) != 0)
 		goto out;
 	r = issue_tx(db, sig, p, req, &is, pass, &e);
 	if ((r = rest_tx_end(db, r)) != 0)
 		goto out;
-	r = issue_answer(&is, rs);
+	r = issue_answer(is.res, is.p12, is.p12len, rs);
 out:
 	issue_clear(&is);
 	return rest_answer(rs, r, &e);

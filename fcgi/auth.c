@@ -398,13 +398,21 @@ void
 auth_audit_actor(const struct principal *p, const struct request *req,
 		 struct audit_event *ev)
 {
+	auth_audit_actor_at(p, req->remote != NULL ? req->remote->text : NULL,
+			    ev);
+}
+
+void
+auth_audit_actor_at(const struct principal *p, const char *addr,
+		    struct audit_event *ev)
+{
 	ev->actor_type = p->kind == PRINCIPAL_USER ? AUDIT_ACTOR_USER
 						   : AUDIT_ACTOR_APPLICATION;
 	ev->actor_id = p->id;
 	ev->actor_name = p->name;
 	ev->tenant_id = p->tenant_id;
 	ev->org_id = p->org_id;
-	ev->source_addr = req->remote != NULL ? req->remote->text : NULL;
+	ev->source_addr = addr;
 }
 
 static struct json_object *

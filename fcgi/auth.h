@@ -199,6 +199,9 @@ int auth_actor(const struct principal *p, struct perm_actor *a);
 /* The fields of an audit event that say who acted, and from where. */
 void auth_audit_actor(const struct principal *p, const struct request *req,
 		      struct audit_event *ev);
+/* The same with the source address as text (NULL for none). */
+void auth_audit_actor_at(const struct principal *p, const char *addr,
+			 struct audit_event *ev);
 
 /*
  * p as the API shows it: {"type", "id", "name", "role", "tenant_id",

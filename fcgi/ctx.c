@@ -8,6 +8,7 @@
 #include "err.h"
 #include "log.h"
 #include "sigclient.h"
+#include "txq.h"
 
 int
 ctx_db(struct hctx *c, struct db **out)
@@ -87,6 +88,9 @@ ctx_close(struct hctx *c)
 {
 	ctx_drop_db(c);
 	ctx_drop_signer(c);
+	if (c->job != NULL)
+		c->job->ops->free(c->job);
+	c->job = NULL;
 	if (c->icache != NULL && c->icache_free != NULL)
 		c->icache_free(c->icache);
 	c->icache = NULL;

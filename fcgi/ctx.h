@@ -13,6 +13,7 @@ struct db;
 struct issue_cache;
 struct route_match;
 struct sigclient;
+struct txjob;
 
 struct hctx {
 	const struct conf *conf;
@@ -28,6 +29,11 @@ struct hctx {
 	 */
 	struct issue_cache *icache;
 	void (*icache_free)(struct issue_cache *);
+	/*
+	 * A request's writes handed over by its handler (txq.h), for the
+	 * caller of dispatch() to pass on to the writer thread or run.
+	 */
+	struct txjob *job;
 };
 
 /* The thread's database connection (DB_ROLE_APP); EST_E_DB when down. */

@@ -12,6 +12,13 @@
  * instead of accepting, so the mutex is taken only for a real accept, and
  * the stop code wakes a worker waiting on a kept connection through a
  * duplicate of its descriptor.
+ *
+ * A request whose handler deferred its writes (txq.h) is handed to the
+ * writer thread with its FastCGI request object, which the writer
+ * finishes after the commit and puts back in a pool; the worker takes
+ * another object from the pool and accepts the next request at once.
+ * Only requests on connections that close after them are handed over: a
+ * kept connection belongs to its worker, which runs such writes itself.
  */
 #include "config.h"
 
@@ -40,6 +47,7 @@
 #include "err.h"
 #include "log.h"
 #include "runas.h"
+#include "txq.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -49,8 +57,17 @@
 #define THREADS_MAX 256
 #define SOCKET_MODE 0660
 #define DRAIN_MAX (64 * 1024)
+/* Deferred requests waiting for the writer, per worker thread. */
+#define QUEUED_PER_WORKER 4
 
 struct server;
+
+/* A FastCGI request object, in the pool while no request uses it. */
+struct preq {
+	FCGX_Request fr;
+	struct server *srv;
+	struct preq *next;
+};
 
 struct worker {
 	struct server *srv;
@@ -72,6 +89,9 @@ struct server {
 	pthread_mutex_t accept_mtx;
 	struct worker *workers;
 	size_t nworkers;
+	struct txq *txq; /* NULL: group commit off */
+	pthread_mutex_t pool_mtx;
+	struct preq *pool;
 };
 
 static ssize_t
@@ -98,24 +118,97 @@ fcgx_write(void *arg, const void *p, size_t len)
 	return 0;
 }
 
+/* Writes rs (NULL: out of memory) as the response of fr. */
 static void
-serve(struct worker *w, FCGX_Request *fr)
+send_resp(FCGX_Request *fr, struct resp *rs, int r)
+{
+	if (r == 0 && rs != NULL)
+		r = resp_write(rs, fcgx_write, fr->out);
+	else
+		FCGX_PutS("Status: 500 Internal Server Error\r\n\r\n", fr->out);
+	if (r != 0)
+		log_warn("response not written: %s", est_strerror(r));
+}
+
+static struct preq *
+pool_take(struct server *srv)
+{
+	struct preq *pr;
+
+	pthread_mutex_lock(&srv->pool_mtx);
+	if ((pr = srv->pool) != NULL)
+		srv->pool = pr->next;
+	pthread_mutex_unlock(&srv->pool_mtx);
+	if (pr != NULL)
+		return pr;
+	if ((pr = calloc(1, sizeof(*pr))) == NULL)
+		return NULL;
+	pr->srv = srv;
+	if (FCGX_InitRequest(&pr->fr, srv->listen_fd, 0) != 0) {
+		free(pr);
+		return NULL;
+	}
+	return pr;
+}
+
+static void
+pool_put(struct server *srv, struct preq *pr)
+{
+	pthread_mutex_lock(&srv->pool_mtx);
+	pr->next = srv->pool;
+	srv->pool = pr;
+	pthread_mutex_unlock(&srv->pool_mtx);
+}
+
+static void
+pool_free(struct server *srv)
+{
+	struct preq *pr;
+
+	while ((pr = srv->pool) != NULL) {
+		srv->pool = pr->next;
+		FCGX_Free(&pr->fr, 1);
+		free(pr);
+	}
+}
+
+/* The writer's delivery of a deferred request's response (txq.h). */
+static void
+deliver(void *conn, struct resp *rs)
+{
+	struct preq *pr = conn;
+
+	send_resp(&pr->fr, rs, 0);
+	resp_free(rs);
+	FCGX_Finish_r(&pr->fr);
+	pool_put(pr->srv, pr);
+}
+
+/* 1 when the request went to the writer with pr, which is then its. */
+static int
+serve(struct worker *w, struct preq *pr)
 {
 	struct server *srv = w->srv;
+	FCGX_Request *fr = &pr->fr;
+	struct txjob *job;
 	struct resp *rs;
 	int herr = 0, r = EST_E_NOMEM;
 
 	if ((rs = resp_new(srv->app->kind)) != NULL)
 		r = dispatch(srv->app, &w->ctx, fr->envp, &srv->lim, fcgx_read,
 			     fr->in, rs, &herr);
-	if (r == 0)
-		r = resp_write(rs, fcgx_write, fr->out);
-	else
-		FCGX_PutS("Status: 500 Internal Server Error\r\n\r\n", fr->out);
-	if (r != 0)
-		log_warn("response not written: %s", est_strerror(r));
+	if ((job = w->ctx.job) != NULL) {
+		w->ctx.job = NULL;
+		if (srv->txq != NULL && !fr->keepConnection) {
+			txq_submit(srv->txq, job, rs, pr);
+			return 1;
+		}
+		herr = txq_run(&w->ctx, job, rs);
+	}
+	send_resp(fr, rs, r);
 	ctx_after_error(&w->ctx, herr);
 	resp_free(rs);
+	return 0;
 }
 
 /*
@@ -161,15 +254,20 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct server *srv = w->srv;
 	struct timespec backoff = {0, 100 * 1000 * 1000};
-	FCGX_Request fr;
+	struct preq *pr = NULL;
+	FCGX_Request *fr;
 	int kept, rc, stop;
 
-	if (FCGX_InitRequest(&fr, srv->listen_fd, 0) != 0) {
-		log_err("cannot initialise a FastCGI request");
-		return NULL;
-	}
 	for (;;) {
-		kept = fr.ipcFd >= 0;
+		if (pr == NULL && (pr = pool_take(srv)) == NULL) {
+			log_err("cannot initialise a FastCGI request");
+			nanosleep(&backoff, NULL);
+			if (atomic_load(&srv->stopping))
+				break;
+			continue;
+		}
+		fr = &pr->fr;
+		kept = fr->ipcFd >= 0;
 		if (!kept)
 			pthread_mutex_lock(&srv->accept_mtx);
 		/*
@@ -181,14 +279,14 @@ worker_main(void *arg)
 		pthread_mutex_lock(&w->mtx);
 		stop = atomic_load(&srv->stopping);
 		if (!stop && kept)
-			w->wake_fd = fcntl(fr.ipcFd, F_DUPFD_CLOEXEC, 0);
+			w->wake_fd = fcntl(fr->ipcFd, F_DUPFD_CLOEXEC, 0);
 		pthread_mutex_unlock(&w->mtx);
 		if (stop) {
 			if (!kept)
 				pthread_mutex_unlock(&srv->accept_mtx);
 			break;
 		}
-		rc = FCGX_Accept_r(&fr);
+		rc = FCGX_Accept_r(fr);
 		if (kept)
 			clear_wake_fd(w);
 		else
@@ -201,11 +299,15 @@ worker_main(void *arg)
 			nanosleep(&backoff, NULL);
 			continue;
 		}
-		serve(w, &fr);
-		drain_stdin(&fr);
-		FCGX_Finish_r(&fr);
+		if (serve(w, pr)) {
+			pr = NULL;
+			continue;
+		}
+		drain_stdin(fr);
+		FCGX_Finish_r(fr);
 	}
-	FCGX_Free(&fr, 1);
+	if (pr != NULL)
+		pool_put(srv, pr);
 	ctx_close(&w->ctx);
 	return NULL;
 }
@@ -230,6 +332,10 @@ stop_workers(struct server *srv)
 	for (i = 0; i < srv->nworkers; i++)
 		if (srv->workers[i].started)
 			pthread_join(srv->workers[i].tid, NULL);
+	/* What the workers handed over is committed and answered. */
+	txq_stop(srv->txq);
+	srv->txq = NULL;
+	pool_free(srv);
 }
 
 /* 1 when a server already listens on the UNIX socket at path. */
@@ -313,6 +419,10 @@ start_workers(struct server *srv, int nthreads)
 	srv->workers = calloc((size_t)nthreads, sizeof(*srv->workers));
 	if (srv->workers == NULL)
 		return EST_E_NOMEM;
+	if (conf_get_bool(srv->conf, "group_commit") &&
+	    txq_start(srv->conf, srv->state, deliver,
+		      (size_t)nthreads * QUEUED_PER_WORKER, &srv->txq) != 0)
+		return EST_E_NOMEM;
 	srv->nworkers = (size_t)nthreads;
 	for (i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
@@ -380,6 +490,7 @@ daemon_main(const struct app *app, int argc, char **argv)
 	srv.listen_fd = -1;
 	atomic_init(&srv.stopping, 0);
 	pthread_mutex_init(&srv.accept_mtx, NULL);
+	pthread_mutex_init(&srv.pool_mtx, NULL);
 	env = getenv("ESTUARY_CONF");
 	confpath = env != NULL && env[0] != '\0' ? env : DEFAULT_CONF;
 	while ((ch = getopt(argc, argv, "c:dp:")) != -1) {
@@ -447,7 +558,8 @@ daemon_main(const struct app *app, int argc, char **argv)
 		goto out;
 	if (start_workers(&srv, nthreads) != 0)
 		goto stop;
-	log_info("listening on %s with %d threads", srv.socket_path, nthreads);
+	log_info("listening on %s with %d threads%s", srv.socket_path, nthreads,
+		 srv.txq != NULL ? " and a writer" : "");
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
 			continue;

@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "err.h"
 #include "log.h"
+#include "txq.h"
 
 /* Sets the Allow header of a 405 or an OPTIONS answer. */
 static int
@@ -49,6 +50,11 @@ route_request(const struct app *app, struct hctx *c, struct request *req,
 	c->match = &m;
 	r = m.route->handler(c, req, rs);
 	c->match = NULL;
+	/* A job is handed on only with the handler's success. */
+	if (c->job != NULL && r != 0) {
+		c->job->ops->free(c->job);
+		c->job = NULL;
+	}
 	if (r != 0) {
 		*herr = r;
 		/* The handler's partial response is discarded. */
@@ -74,7 +80,9 @@ dispatch(const struct app *app, struct hctx *c, char *const *envp,
 	else
 		r = route_request(app, c, req, rd, rdarg, rs, herr);
 	/* 501 is the client's unknown method, not a failure of ours. */
-	if (resp_status(rs) >= 500 && resp_status(rs) != 501)
+	if (c->job != NULL)
+		log_debug("%s %s: to the writer", req->method_name, req->path);
+	else if (resp_status(rs) >= 500 && resp_status(rs) != 501)
 		log_warn("%s %s: %d%s%s", req->method_name,
 			 req->path != NULL ? req->path : "-", resp_status(rs),
 			 *herr != 0 ? " " : "",

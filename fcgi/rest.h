@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "jsonval.h"
 #include "perm.h"
 
@@ -400,6 +401,34 @@ struct rest_what {
 int rest_audit(struct db *db, const struct principal *p,
 	       const struct request *req, const struct rest_what *w,
 	       const struct rest_diff *d);
+
+/*
+ * Who made a request, as its audit rows name them: a copy that outlives
+ * the request, for a row appended by another thread (txq.h).  rest_audit_by
+ * is rest_audit for the request a names.
+ */
+struct rest_actor {
+	struct principal p;
+	char addr[46]; /* struct req_addr's text */
+	int has_addr;
+};
+void rest_actor_copy(const struct principal *p, const struct request *req,
+		     struct rest_actor *a);
+void rest_actor_clear(struct rest_actor *a);
+int rest_audit_by(struct db *db, const struct rest_actor *a,
+		  const struct rest_what *w, const struct rest_diff *d);
+/*
+ * n rows of rest_audit_by (up to DB_MULTI_MAX), in this order, with one
+ * statement for the rows (db_audit_append_many): inside the caller's
+ * transaction only.
+ */
+struct rest_audit_row {
+	const struct rest_actor *a;
+	struct rest_what w;
+	const struct rest_diff *d;
+};
+int rest_audit_by_many(struct db *db, const struct rest_audit_row *rows,
+		       size_t n);
 
 /*
  * Appends the audit row of a refused request (outcome "denied", reason a

@@ -238,42 +238,101 @@ audit_name(const char *name, char **out)
 	return 0;
 }
 
+/*
+ * One row's event: the actor's fields of ev_ (set already) and w's, with
+ * d's details.  *name and *details are the storage behind ev, freed by the
+ * caller also on failure.
+ */
+static int
+event_make(const struct audit_event *ev_, const struct rest_what *w,
+	   const char *outcome, const char *reason, const struct rest_diff *d,
+	   struct audit_event *ev, char **name, char **details)
+{
+	int r;
+
+	*ev = *ev_;
+	*name = *details = NULL;
+	/* The row belongs to the tenant of the object when it has one. */
+	if (w->tenant_id > 0) {
+		ev->tenant_id = w->tenant_id;
+		ev->org_id = w->org_id;
+	}
+	ev->entity = perm_entity_name(w->entity);
+	ev->entity_id = w->id;
+	ev->action = w->action;
+	ev->outcome = outcome;
+	ev->reason = reason;
+	if (ev->entity == NULL || ev->action == NULL)
+		return EST_E_INTERNAL;
+	if ((r = audit_name(w->name, name)) != 0)
+		return r;
+	ev->entity_name = *name;
+	if (d != NULL && !rest_diff_empty(d)) {
+		if ((r = diff_text(d, details)) != 0)
+			return r;
+		ev->details = *details;
+	}
+	return 0;
+}
+
+/* Appends the row of w by the actor that ev names already. */
+static int
+append_ev(struct db *db, const struct audit_event *ev_,
+	  const struct rest_what *w, const char *outcome, const char *reason,
+	  const struct rest_diff *d)
+{
+	struct audit_event ev;
+	char *details = NULL, *name = NULL;
+	int r;
+
+	if ((r = event_make(ev_, w, outcome, reason, d, &ev, &name,
+			    &details)) == 0)
+		r = db_audit_append(db, &ev);
+	free(details);
+	free(name);
+	return r;
+}
+
 static int
 append(struct db *db, const struct principal *p, const struct request *req,
        const struct rest_what *w, const char *outcome, const char *reason,
        const struct rest_diff *d)
 {
 	struct audit_event ev;
-	char *details = NULL, *name = NULL;
-	int r;
 
 	memset(&ev, 0, sizeof(ev));
 	auth_audit_actor(p, req, &ev);
-	/* The row belongs to the tenant of the object when it has one. */
-	if (w->tenant_id > 0) {
-		ev.tenant_id = w->tenant_id;
-		ev.org_id = w->org_id;
+	return append_ev(db, &ev, w, outcome, reason, d);
+}
+
+void
+rest_actor_copy(const struct principal *p, const struct request *req,
+		struct rest_actor *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->p = *p;
+	if (req->remote != NULL) {
+		memcpy(a->addr, req->remote->text, sizeof(a->addr));
+		a->addr[sizeof(a->addr) - 1] = '\0';
+		a->has_addr = 1;
 	}
-	ev.entity = perm_entity_name(w->entity);
-	ev.entity_id = w->id;
-	ev.action = w->action;
-	ev.outcome = outcome;
-	ev.reason = reason;
-	if (ev.entity == NULL || ev.action == NULL)
-		return EST_E_INTERNAL;
-	if ((r = audit_name(w->name, &name)) != 0)
-		goto out;
-	ev.entity_name = name;
-	if (d != NULL && !rest_diff_empty(d)) {
-		if ((r = diff_text(d, &details)) != 0)
-			goto out;
-		ev.details = details;
-	}
-	r = db_audit_append(db, &ev);
-out:
-	free(details);
-	free(name);
-	return r;
+}
+
+void
+rest_actor_clear(struct rest_actor *a)
+{
+	explicit_bzero(a, sizeof(*a));
+}
+
+int
+rest_audit_by(struct db *db, const struct rest_actor *a,
+	      const struct rest_what *w, const struct rest_diff *d)
+{
+	struct audit_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	auth_audit_actor_at(&a->p, a->has_addr ? a->addr : NULL, &ev);
+	return append_ev(db, &ev, w, AUDIT_SUCCESS, NULL, d);
 }
 
 int
@@ -281,6 +340,35 @@ rest_audit(struct db *db, const struct principal *p, const struct request *req,
 	   const struct rest_what *w, const struct rest_diff *d)
 {
 	return append(db, p, req, w, AUDIT_SUCCESS, NULL, d);
+}
+
+int
+rest_audit_by_many(struct db *db, const struct rest_audit_row *ch, size_t n)
+{
+	struct audit_event ev[DB_MULTI_MAX], actor;
+	const struct audit_event *evp[DB_MULTI_MAX];
+	char *details[DB_MULTI_MAX], *name[DB_MULTI_MAX];
+	size_t i, made = 0;
+	int r = 0;
+
+	if (n == 0 || n > DB_MULTI_MAX)
+		return EST_E_INVAL;
+	for (i = 0; i < n && r == 0; i++, made++) {
+		memset(&actor, 0, sizeof(actor));
+		auth_audit_actor_at(&ch[i].a->p,
+				    ch[i].a->has_addr ? ch[i].a->addr : NULL,
+				    &actor);
+		r = event_make(&actor, &ch[i].w, AUDIT_SUCCESS, NULL, ch[i].d,
+			       &ev[i], &name[i], &details[i]);
+		evp[i] = &ev[i];
+	}
+	if (r == 0)
+		r = db_audit_append_many(db, evp, n);
+	for (i = 0; i < made; i++) {
+		free(details[i]);
+		free(name[i]);
+	}
+	return r;
 }
 
 int

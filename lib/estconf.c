@@ -125,6 +125,7 @@ const struct conf_def estuary_conf_defs[] = {
 	{"fcgi_socket_group", "", NULL},
 	{"fcgi_threads", "4", conf_valid_uint},
 	{"max_body", "1048576", conf_valid_uint},
+	{"group_commit", "yes", conf_valid_bool},
 	/* The CA of API applications' TLS client certificates (api_app). */
 	{"app_cert_ca", "", NULL},
 	/* Portal sessions of estuary-api, in seconds (fcgi/auth.h). */
