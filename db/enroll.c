@@ -7,19 +7,24 @@
 #include <string.h>
 
 #include "db.h"
+#include "dbpriv.h"
 #include "enroll.h"
 #include "err.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+#define INSERT_HEAD                                                            \
+	"INSERT INTO est_enrollments (tenant_id, org_id, server_id, domain, "  \
+	"label, operation, auth_method, outcome, reason, device_id, "          \
+	"device_created, app_id, certificate_id, source_addr) VALUES "
+#define INSERT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
 static const struct db_stmt_def insert_stmt = {
-	"enrollment_insert",
-	"INSERT INTO est_enrollments (tenant_id, org_id, server_id, domain, "
-	"label, operation, auth_method, outcome, reason, device_id, "
-	"device_created, app_id, certificate_id, source_addr) "
-	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	14,
-};
+	"enrollment_insert", INSERT_HEAD INSERT_ROW, 14};
+/* Several rows, answered with their ids in VALUES order (checked). */
+static struct db_multi insert_rows = {
+	"enrollment_insert_rows", INSERT_HEAD, INSERT_ROW,
+	" RETURNING id, certificate_id", 14, {{0}}};
 
 static const char *const operations[] = {"simpleenroll", "simplereenroll",
 					 "serverkeygen", "rest", NULL};
@@ -76,13 +81,11 @@ utf8_prefix(const char *s, size_t max)
 	return i;
 }
 
-int
-db_enrollment_record(struct db *db, const struct db_enrollment *e, int64_t *id)
+/* The 14 parameters of a row of e; EST_E_INVAL as db_enrollment_record. */
+static int
+row_params(const struct db_enrollment *e, struct db_param *p)
 {
 	const char *domain = e->domain != NULL ? e->domain : "";
-	struct db_param p[14];
-	uint64_t newid = 0;
-	int r;
 
 	if (!one_of(e->operation, operations) ||
 	    !one_of(e->auth_method, methods) || !one_of(e->outcome, outcomes))
@@ -112,9 +115,55 @@ db_enrollment_record(struct db *db, const struct db_enrollment *e, int64_t *id)
 				ascii_ok(e->source_addr, DB_ENROLL_ADDR_MAX)
 			? DB_STR(e->source_addr)
 			: DB_NULL;
-	if ((r = db_exec(db, &insert_stmt, p, NELEM(p), NULL, &newid)) != 0)
+	return 0;
+}
+
+int
+db_enrollment_record(struct db *db, const struct db_enrollment *e, int64_t *id)
+{
+	struct db_param p[14];
+	uint64_t newid = 0;
+	int r;
+
+	if ((r = row_params(e, p)) != 0 ||
+	    (r = db_exec(db, &insert_stmt, p, NELEM(p), NULL, &newid)) != 0)
 		return r;
 	if (id != NULL)
 		*id = (int64_t)newid;
 	return 0;
+}
+
+int
+db_enrollment_record_many(struct db *db, const struct db_enrollment *const *e,
+			  size_t n, int64_t *ids)
+{
+	struct db_param p[DB_MULTI_MAX * 14];
+	const struct db_stmt_def *def;
+	struct db_result *res = NULL;
+	size_t i;
+	int r;
+
+	if (n == 0 || n > DB_MULTI_MAX)
+		return EST_E_INVAL;
+	if ((def = db_multi_def(&insert_rows, n)) == NULL)
+		return EST_E_NOMEM;
+	for (i = 0; i < n; i++)
+		if ((r = row_params(e[i], p + i * 14)) != 0)
+			return r;
+	if ((r = db_query(db, def, p, n * 14, &res)) != 0)
+		return r;
+	if (db_result_rows(res) != n) {
+		r = EST_E_INTERNAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (db_result_i64(res, i, 1) != e[i]->certificate_id) {
+			r = EST_E_INTERNAL;
+			goto out;
+		}
+		ids[i] = db_result_i64(res, i, 0);
+	}
+out:
+	db_result_free(res);
+	return r;
 }

@@ -61,5 +61,12 @@ struct db_enrollment {
  */
 int db_enrollment_record(struct db *db, const struct db_enrollment *e,
 			 int64_t *id);
+/*
+ * n records (up to DB_MULTI_MAX, each with a certificate_id, distinct or
+ * not) in one statement, in the caller's transaction; ids[i] is e[i]'s.
+ */
+int db_enrollment_record_many(struct db *db,
+			      const struct db_enrollment *const *e, size_t n,
+			      int64_t *ids);
 
 #endif
