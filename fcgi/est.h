@@ -26,12 +26,15 @@
 #include "estsrv.h"
 #include "provision.h"
 
+struct audit_event;
 struct db;
+struct db_enrollment;
 struct device;
 struct devtype;
 struct est_cache;
 struct est_route;
 struct issue_cache;
+struct issue_result;
 struct hctx;
 struct request;
 struct resp;
@@ -136,8 +139,47 @@ struct est_issued {
 	size_t certlen;
 	uint8_t *pkcs8; /* serverkeygen; wiped by est_issued_clear() */
 	size_t pkcs8len;
+	/*
+	 * Set when the writes went to the writer thread (est_defer_app()),
+	 * which answers: the handler leaves the response alone.
+	 */
+	int deferred;
 };
 void est_issued_clear(struct est_issued *is);
+
+/*
+ * What an enrollment's record and audit rows say of where and how the
+ * client enrolled (est_commit.c).  est_rec_of() borrows ec's and cl's
+ * strings.
+ */
+struct est_rec {
+	int64_t tenant_id, org_id, server_id;
+	const char *domain, *label, *source_addr;
+	enum prov_channel channel;
+	enum prov_method method;
+	int64_t app_id; /* the application methods */
+	const char *app_name;
+};
+void est_rec_of(const struct est_call *ec, const struct est_client *cl,
+		struct est_rec *rec);
+/* The est_enrollments row of a success (strings borrowed from rec). */
+void est_rec_enrollment(const struct est_rec *rec, int64_t device_id,
+			int64_t cert_id, struct db_enrollment *en);
+/* The audit rows' details: where and how, and the record's id. */
+int est_rec_details(const struct est_rec *rec, int64_t enrollment_id,
+		    char **out);
+/* The application's audit row "issue" of certificate cert_id. */
+void est_rec_issue_event(const struct est_rec *rec, int64_t cert_id,
+			 const char *serial, const char *details,
+			 struct audit_event *ev);
+/*
+ * Hands an application's signed certificate (*res, and with serverkeygen
+ * its exported key *pkcs8) to the writer thread, which stores it with its
+ * record and audit row and answers (fcgi/txq.h); takes *res and *pkcs8.
+ */
+int est_defer_app(struct est_call *ec, const struct est_client *cl,
+		  struct issue_result **res, uint8_t **pkcs8,
+		  size_t *pkcs8len);
 
 /*
  * Issues for an application (cms: the label's or the server's default

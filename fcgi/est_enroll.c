@@ -168,7 +168,9 @@ enroll(struct hctx *c, const struct request *req, struct resp *rs,
 	}
 	if (r != 0)
 		goto refuse;
-	r = answer(rs, ch, is.cert, is.certlen, is.pkcs8, is.pkcs8len);
+	if (!is.deferred)
+		r = answer(rs, ch, is.cert, is.certlen, is.pkcs8,
+			   is.pkcs8len);
 	goto out;
 refuse:
 	r = est_refuse(&ec, rs, m, dev, &e);

@@ -212,48 +212,6 @@ cms_template(struct est_call *ec, struct job *j, struct prov_error *e)
 }
 
 /*
- * The details of the audit rows: where and how the client enrolled
- * (JSON text, *out freed by the caller).
- */
-static int
-details(const struct est_call *ec, const struct est_client *cl,
-	int64_t enrollment_id, char **out)
-{
-	struct json_object *o;
-	const char *txt;
-	int r = EST_E_NOMEM;
-
-	if ((o = json_object_new_object()) == NULL)
-		return EST_E_NOMEM;
-	if (json_object_object_add(
-		    o, "server_id",
-		    json_object_new_int64(ec->scope.server_id)) ||
-	    json_object_object_add(o, "domain",
-				   json_object_new_string(ec->scope.domain)) ||
-	    json_object_object_add(
-		    o, "label",
-		    ec->scope.label != NULL
-			    ? json_object_new_string(ec->scope.label)
-			    : NULL) ||
-	    json_object_object_add(o, "operation",
-				   json_object_new_string(prov_channel_name(
-					   ec->scope.channel))) ||
-	    json_object_object_add(
-		    o, "method",
-		    json_object_new_string(prov_method_name(cl->method))) ||
-	    json_object_object_add(o, "enrollment_id",
-				   json_object_new_int64(enrollment_id)))
-		goto out;
-	if ((txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) !=
-		    NULL &&
-	    (*out = strdup(txt)) != NULL)
-		r = 0;
-out:
-	json_object_put(o);
-	return r;
-}
-
-/*
  * After issuing, in the transaction: the key, the device's mode, the record and the audit rows (as pki/provision.c writes them: a
  * device's "enroll", then the certificate's "issue"), then the commit.
  */
@@ -265,12 +223,12 @@ finish(struct est_call *ec, struct sigclient *sc, struct job *j,
 	const struct issue_result *res = j->res;
 	struct db_enrollment en;
 	struct audit_event ev;
+	struct est_rec rec;
 	int64_t enrollment_id = 0;
 	char serial[41], *det = NULL;
 	int r;
 
-	memset(&en, 0, sizeof(en));
-	memset(&ev, 0, sizeof(ev));
+	est_rec_of(ec, cl, &rec);
 	if ((out->cert = malloc(res->derlen)) == NULL)
 		return est_fail_code(e, EST_E_NOMEM);
 	memcpy(out->cert, res->der, res->derlen);
@@ -288,48 +246,27 @@ finish(struct est_call *ec, struct sigclient *sc, struct job *j,
 					      DEVICE_MODE_OPERATIONAL)
 			 : db_device_touch(ec->db, j->d->id)) != 0)
 		return est_fail_code(e, r);
-	en.tenant_id = ec->scope.tenant_id;
-	en.org_id = ec->scope.org_id;
-	en.server_id = ec->scope.server_id;
-	en.domain = ec->scope.domain;
-	en.label = ec->scope.label;
-	en.operation = prov_channel_name(ec->scope.channel);
-	en.auth_method = prov_method_name(cl->method);
-	en.outcome = DB_ENROLL_SUCCESS;
-	en.device_id = j->d != NULL ? j->d->id : 0;
-	en.app_id = cl->app_id;
-	en.certificate_id = res->id;
-	en.source_addr = ec->scope.source_addr;
+	est_rec_enrollment(&rec, j->d != NULL ? j->d->id : 0, res->id, &en);
 	if ((r = db_enrollment_record(ec->db, &en, &enrollment_id)) != 0 ||
-	    (r = details(ec, cl, enrollment_id, &det)) != 0)
+	    (r = est_rec_details(&rec, enrollment_id, &det)) != 0)
 		return est_fail_code(e, r);
 	hex_encode(res->serial, res->serial_len, serial);
-	ev.tenant_id = ec->scope.tenant_id;
-	ev.org_id = ec->scope.org_id;
-	ev.outcome = AUDIT_SUCCESS;
-	ev.source_addr = ec->scope.source_addr;
-	ev.details = det;
+	est_rec_issue_event(&rec, res->id, serial, det, &ev);
 	if (j->d != NULL) {
-		ev.actor_type = AUDIT_ACTOR_DEVICE;
-		ev.actor_id = j->d->id;
-		ev.actor_name = j->d->name;
-		ev.entity = perm_entity_name(PERM_ENT_DEVICE);
-		ev.entity_id = j->d->id;
-		ev.entity_name = j->d->name;
-		ev.action = "enroll";
-		r = db_audit_append(ec->db, &ev);
-	} else {
-		ev.actor_type = AUDIT_ACTOR_APPLICATION;
-		ev.actor_id = cl->app_id;
-		ev.actor_name = cl->app_name;
+		/* A device's "enroll" first, and it is the actor of both. */
+		struct audit_event dev = ev;
+
+		dev.actor_type = ev.actor_type = AUDIT_ACTOR_DEVICE;
+		dev.actor_id = ev.actor_id = j->d->id;
+		dev.actor_name = ev.actor_name = j->d->name;
+		dev.entity = perm_entity_name(PERM_ENT_DEVICE);
+		dev.entity_id = j->d->id;
+		dev.entity_name = j->d->name;
+		dev.action = "enroll";
+		r = db_audit_append(ec->db, &dev);
 	}
-	if (r == 0) {
-		ev.entity = perm_entity_name(PERM_ENT_CERTIFICATE);
-		ev.entity_id = res->id;
-		ev.entity_name = serial;
-		ev.action = "issue";
+	if (r == 0)
 		r = db_audit_append(ec->db, &ev);
-	}
 	free(det);
 	/* Audit rows go last: they hold the chain's head until the commit. */
 	if (r != 0 || (r = db_commit(ec->db)) != 0)
@@ -346,7 +283,7 @@ est_issue_app(struct est_call *ec, const struct est_client *cl,
 	struct sigclient *sc = NULL;
 	struct issue_req rq;
 	struct job j;
-	int r, intx = 0;
+	int r;
 
 	memset(&j, 0, sizeof(j));
 	memset(&rq, 0, sizeof(rq));
@@ -377,23 +314,33 @@ est_issue_app(struct est_call *ec, const struct est_client *cl,
 	rq.app_id = cl->app_id;
 	rq.tenant_id = ec->scope.tenant_id;
 	rq.org_id = ec->scope.org_id;
-	if ((r = db_begin(ec->db)) != 0) {
-		r = est_fail_code(e, r);
-		goto fail;
-	}
-	intx = 1;
-	if ((r = issue_cert(ec->db, sc, &rq, &j.res, &ie)) != 0) {
+	/* The writer stores groups of rows with one INSERT ... RETURNING. */
+	rq.want_row = 1;
+	/*
+	 * Signed here; the row, the record and the audit row go to the
+	 * writer thread, which answers once they commit (est_commit.c).  A
+	 * server-generated key is exported first: it does not change when a
+	 * serial number collision makes the writer sign again.
+	 */
+	if ((r = issue_cert_sign(sc, &rq, &j.res, &ie)) != 0) {
 		r = rule_fail(e, r, ie.code == r ? ie.field : NULL,
 			      ie.code == r ? ie.message : est_strerror(r));
 		goto fail;
 	}
-	if ((r = finish(ec, sc, &j, cl, out, e)) != 0)
+	if ((j.keygen_type != 0 &&
+	     (r = sigclient_export_wrapped(
+		      sc, j.res->wrapped, j.res->wrappedlen,
+		      SIGNER_EXPORT_PKCS8, NULL, NULL, 0, NULL, NULL, 0,
+		      &out->pkcs8, &out->pkcs8len)) != 0) ||
+	    (r = est_defer_app(ec, cl, &j.res, &out->pkcs8, &out->pkcs8len)) !=
+		    0) {
+		r = est_fail_code(e, r);
 		goto fail;
+	}
+	out->deferred = 1;
 	job_clear(&j);
 	return 0;
 fail:
-	if (intx)
-		(void)db_rollback(ec->db);
 	if (e->status == 503)
 		drop_links(ec);
 	est_issued_clear(out);
