@@ -240,6 +240,7 @@ db_open(struct db *db)
 		explicit_bzero(my->passwd, strlen(my->passwd));
 	db->my = my;
 	db->lost = 0;
+	db->implicit_tx = 0;
 	my = NULL;
 	for (i = 0; i < sizeof(db_session_stmts) / sizeof(db_session_stmts[0]);
 	     i++) {
@@ -357,6 +358,20 @@ db_begin(struct db *db)
 {
 	db->audit_head_held = 0;
 	return db_exec(db, &db_tx_stmts[0], NULL, 0, NULL, NULL);
+}
+
+int
+db_begin_implicit(struct db *db)
+{
+	db->audit_head_held = 0;
+	if (db->implicit_tx)
+		return 0;
+	if (db->my == NULL || db->lost)
+		return EST_E_DB;
+	if (mysql_autocommit(db->my, 0) != 0)
+		return db_fail(db, NULL, "autocommit_off");
+	db->implicit_tx = 1;
+	return 0;
 }
 
 int

@@ -92,6 +92,14 @@ void db_close(struct db *db);
 int db_ping(struct db *db);
 
 int db_begin(struct db *db);
+/*
+ * A transaction that the next statement opens, without a round trip of
+ * its own: the connection leaves autocommit mode (once; again after a
+ * reconnection), so every statement from then on runs in a transaction
+ * that only db_commit() or db_rollback() ends.  For a connection that
+ * runs nothing but such transactions (the writer thread's, fcgi/txq.h).
+ */
+int db_begin_implicit(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
 

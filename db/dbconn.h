@@ -38,6 +38,8 @@ struct db {
 	 */
 	int audit_head_held;
 	uint8_t audit_head_hash[32];
+	/* Out of autocommit mode (db_begin_implicit); reset on connect. */
+	int implicit_tx;
 };
 
 /*

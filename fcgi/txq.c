@@ -104,12 +104,13 @@ answer(struct txjob *j, int r, struct resp *rs)
 
 /* j's writes in a transaction of their own: 0 when it committed. */
 static int
-write_alone(struct hctx *c, struct txjob *j)
+write_alone(struct hctx *c, struct txjob *j, int implicit)
 {
 	struct db *db;
 	int r;
 
-	if ((r = ctx_db(c, &db)) == 0 && (r = db_begin(db)) == 0) {
+	if ((r = ctx_db(c, &db)) == 0 &&
+	    (r = implicit ? db_begin_implicit(db) : db_begin(db)) == 0) {
 		if ((r = j->ops->write(j, c, 1)) == 0)
 			r = db_commit(db);
 		else
@@ -122,7 +123,7 @@ write_alone(struct hctx *c, struct txjob *j)
 int
 txq_run(struct hctx *c, struct txjob *j, struct resp *rs)
 {
-	return answer(j, write_alone(c, j), rs);
+	return answer(j, write_alone(c, j, 0), rs);
 }
 
 /*
@@ -160,7 +161,7 @@ run_group(struct txq *q, struct txjob **jobs, size_t n)
 	int r = 0, shared = 0;
 
 	if (n > 1 && (r = ctx_db(&q->ctx, &db)) == 0 &&
-	    (r = db_begin(db)) == 0) {
+	    (r = db_begin_implicit(db)) == 0) {
 		for (i = 0; i < n && r == 0; i += k)
 			r = write_run(&q->ctx, jobs + i, n - i, &k);
 		if (r == 0) {
@@ -173,7 +174,7 @@ run_group(struct txq *q, struct txjob **jobs, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		jobs[i]->result =
-			shared ? r : write_alone(&q->ctx, jobs[i]);
+			shared ? r : write_alone(&q->ctx, jobs[i], 1);
 	pthread_mutex_lock(&q->mtx);
 	for (i = 0; i < n; i++)
 		jobq_push(&q->done, jobs[i]);
