@@ -271,8 +271,10 @@ db_cert_insert_rows(struct db *db, const struct db_cert_new *const *c,
 	size_t i, len;
 	int r = EST_E_NOMEM;
 
-	if (n == 0 || (def = db_multi_def(&cert_insert_rows, n)) == NULL)
-		return n == 0 ? EST_E_INVAL : EST_E_NOMEM;
+	if (n == 0 || n > DB_MULTI_MAX)
+		return EST_E_INVAL;
+	if ((def = db_multi_def(&cert_insert_rows, n)) == NULL)
+		return EST_E_NOMEM;
 	for (i = 0; i < n; i++)
 		rows[i] = NULL;
 	if ((p = calloc(n * 22, sizeof(*p))) == NULL ||

@@ -72,9 +72,10 @@ void txq_defer(struct hctx *c, struct txjob *j);
 
 /*
  * Runs j in a transaction of its own on c's database connection, leaves
- * its answer in rs (an error response when it failed) and frees j.
- * Returns the error that the connection should be dropped for
- * (ctx_after_error()), 0 when none.
+ * its answer in rs (an error response when it failed) and frees j.  A
+ * write that failed has dropped the connection at fault already; the
+ * result is the error of the answer itself (the handler's error for
+ * dispatch()), 0 when j answered.
  */
 int txq_run(struct hctx *c, struct txjob *j, struct resp *rs);
 

@@ -525,6 +525,8 @@ test_suites(void)
 				migrate_tests)) != 0 ||
 	    (r = tdb_grant_suites()) != 0 || (r = tdb_query_suites()) != 0 ||
 	    (r = tdb_extca_suites()) != 0 || (r = tdb_audit_suites()) != 0 ||
+	    (r = tdb_multi_suites()) != 0 ||
+	    (r = tdb_audit_many_suites()) != 0 ||
 	    (r = test_add_suite("ping", NULL, all_cleanup, ping_tests)) != 0)
 		return r;
 	return 0;

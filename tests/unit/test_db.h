@@ -2,10 +2,13 @@
 #ifndef ESTUARY_TEST_DB_H
 #define ESTUARY_TEST_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct conf;
 struct db;
+struct db_param;
+struct db_result;
 struct db_stmt_def;
 
 /* Set up by the "migrate" and "grants" suites, closed by the last one. */
@@ -32,6 +35,18 @@ int tdb_bind_suites(void);
  */
 int tdb_audit_suites(void);
 int tdb_audit_query_suites(void);
+/*
+ * Registers the suites of test_dbmulti.c (multi-row statements: their
+ * definitions, certificate rows, audit rows).
+ */
+int tdb_multi_suites(void);
+int tdb_audit_many_suites(void);
+/* Row 0's column col of r holds exactly the len bytes at want. */
+int tdb_col_is(const struct db_result *r, size_t col, const void *want,
+	       size_t len);
+/* A count (the first column of one row) from tdb_admin; -1 on error. */
+int64_t tdb_count(const struct db_stmt_def *def, const struct db_param *p,
+		  size_t np);
 /* Empties the audit log and resets its head (admin account); 0 or -1. */
 int tdb_audit_reset(void);
 /* The audit head's last id (and hash, when not NULL); UINT64_MAX on error. */
