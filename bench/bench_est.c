@@ -31,8 +31,9 @@
  *	bench_est [-A] [-c connections] [-d seconds] [-n devices] [-p a|b|ab]
  *		  [-P count]
  *
- * -p runs only the phases of (a) or of (b) (default both); -P implies
- * (b).  Each phase prints the CPU time per operation of the instance's
+ * -c is the number of connections (threads) of every phase, 8 by default
+ * (as bench_issue).  -p runs only the phases of (a) or of (b) (default
+ * both); -P implies (b).  Each phase prints the CPU time per operation of the instance's
  * web server, estuary-est, signer and MariaDB, and of this process.
  *
  * Environment: the instance's demo.env (ESTUARY_EST_PORT,
@@ -77,7 +78,7 @@ static struct {
 	int appcert;
 	int a, b; /* the phases to run (-p) */
 } cfg = {.duration = 5.0,
-	 .nconn = 2,
+	 .nconn = 8,
 	 .ndev = 2000,
 	 .appcert = 0,
 	 .a = 1,

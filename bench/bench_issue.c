@@ -23,6 +23,11 @@
  *
  *	bench_issue [-c connections] [-d seconds] [-n batch size]
  *
+ * -c is the number of connections of the API phases and of threads of
+ * the baseline, 8 by default: the rate of a service is its rate under
+ * concurrent load.  With 2 the API's figure is the latency of one
+ * request's chain of processes (bench/README.md).
+ *
  * Environment (var/demo.env has them): ESTUARY_URL, ESTUARY_TLS_CA,
  * ESTUARY_ADMIN_USER, ESTUARY_ADMIN_PASSWORD.  Loopback targets only
  * (https.h).  Speed is shown, never asserted: see bench/README.md.
@@ -54,7 +59,7 @@
 #define die(...) https_die(PROG, __VA_ARGS__)
 
 static double duration = 5.0;
-static int nconn = 2;
+static int nconn = 8;
 static atomic_int go, stop;
 
 /* What the API phases send: the session and the prepared request. */
