@@ -525,9 +525,8 @@ db_audit_append_many(struct db *db, const struct audit_event *const *evs,
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			memcpy(b[i].prev, b[i - 1].hash, AUDIT_HASH_LEN);
-		if ((r = audit_row_params(evs[i], b[i].prev, b[i].ts,
-					  b[i].ids, b[i].hash,
-					  p + i * 16)) != 0)
+		if ((r = audit_row_params(evs[i], b[i].prev, b[i].ts, b[i].ids,
+					  b[i].hash, p + i * 16)) != 0)
 			goto out;
 	}
 	/*

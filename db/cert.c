@@ -252,21 +252,24 @@ db_cert_insert_row(struct db *db, const struct db_cert_new *c,
  * the issuer is read per row, as the rows may have different CAs.
  */
 static struct db_multi cert_insert_rows = {
-	"cert_insert_rows", CERT_INSERT_HEAD, CERT_INSERT_VALUES,
+	"cert_insert_rows",
+	CERT_INSERT_HEAD,
+	CERT_INSERT_VALUES,
 	" RETURNING " CERT_ROW_COLUMNS(
 		"certificates.") ", (SELECT subject FROM cas"
 				 " WHERE cas.id = certificates.ca_id),"
 				 " certificates.cert_der",
-	22, {{0}}};
+	22,
+	{{0}}};
 
 int
-db_cert_insert_rows(struct db *db, const struct db_cert_new *const *c,
-		    size_t n, struct db_result **rows)
+db_cert_insert_rows(struct db *db, const struct db_cert_new *const *c, size_t n,
+		    struct db_result **rows)
 {
 	const struct db_stmt_def *def;
 	struct db_result *all = NULL;
 	struct db_param *p = NULL;
-	char (*tx)[3][32] = NULL;
+	char(*tx)[3][32] = NULL;
 	const char *serial;
 	size_t i, len;
 	int r = EST_E_NOMEM;

@@ -58,7 +58,6 @@ const struct db_stmt_def *db_multi_def(struct db_multi *m, size_t n);
  * Row i of r as a result of its own (*out); EST_E_INVAL without r or row
  * i, EST_E_NOMEM.
  */
-int db_result_row(const struct db_result *r, size_t i,
-		  struct db_result **out);
+int db_result_row(const struct db_result *r, size_t i, struct db_result **out);
 
 #endif

@@ -19,12 +19,12 @@
 	"device_created, app_id, certificate_id, source_addr) VALUES "
 #define INSERT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-static const struct db_stmt_def insert_stmt = {
-	"enrollment_insert", INSERT_HEAD INSERT_ROW, 14};
+static const struct db_stmt_def insert_stmt = {"enrollment_insert",
+					       INSERT_HEAD INSERT_ROW, 14};
 /* Several rows, answered with their ids in VALUES order (checked). */
 static struct db_multi insert_rows = {
-	"enrollment_insert_rows", INSERT_HEAD, INSERT_ROW,
-	" RETURNING id, certificate_id", 14, {{0}}};
+	"enrollment_insert_rows",	 INSERT_HEAD, INSERT_ROW,
+	" RETURNING id, certificate_id", 14,	      {{0}}};
 
 static const char *const operations[] = {"simpleenroll", "simplereenroll",
 					 "serverkeygen", "rest", NULL};

@@ -265,16 +265,15 @@ issue_req_fill(const struct principal *p, const struct issuing *is,
 
 /* The certificate's sign-off, from the issue_req's issue_error. */
 static int
-sign_cert(struct sigclient *sig, const struct principal *p,
-	  struct issuing *is, struct jsonval_error *e)
+sign_cert(struct sigclient *sig, const struct principal *p, struct issuing *is,
+	  struct jsonval_error *e)
 {
 	struct issue_error ie = {0};
 	struct issue_req rq;
 	int r;
 
 	issue_req_fill(p, is, &rq);
-	if ((r = issue_cert_sign(sig, &rq, &is->res, &ie)) != 0 &&
-	    ie.code == r)
+	if ((r = issue_cert_sign(sig, &rq, &is->res, &ie)) != 0 && ie.code == r)
 		r = jsonval_error_set(e, r, ie.field, "%s", ie.message);
 	return r;
 }
@@ -285,9 +284,8 @@ sign_cert(struct sigclient *sig, const struct principal *p,
  * the answer carries the key.  d is the caller's to clear.
  */
 static int
-issue_change(const struct issue_result *res, int64_t ca_id,
-	     int64_t template_id, int csr, int pkcs12, struct rest_what *w,
-	     struct rest_diff *d)
+issue_change(const struct issue_result *res, int64_t ca_id, int64_t template_id,
+	     int csr, int pkcs12, struct rest_what *w, struct rest_diff *d)
 {
 	char hex[41];
 	int r;
@@ -300,9 +298,9 @@ issue_change(const struct issue_result *res, int64_t ca_id,
 	    (r = rest_diff_int(d, "template_id", 0, template_id, 1)) != 0 ||
 	    (r = rest_diff_str(d, "key_source", NULL,
 			       csr ? "csr" : "server")) != 0 ||
-	    (r = rest_diff_str(d, "not_after", NULL,
-			       db_result_str(res->row, 0, DB_CERT_NOT_AFTER,
-					     NULL))) != 0)
+	    (r = rest_diff_str(
+		     d, "not_after", NULL,
+		     db_result_str(res->row, 0, DB_CERT_NOT_AFTER, NULL))) != 0)
 		return r;
 	return pkcs12 ? rest_diff_note(d, "pkcs12", "delivered") : 0;
 }
@@ -310,8 +308,8 @@ issue_change(const struct issue_result *res, int64_t ca_id,
 /* The audit row of an issued certificate, as issue_change() says. */
 static int
 issue_audit(struct db *db, const struct rest_actor *a,
-	    const struct issue_result *res, int64_t ca_id,
-	    int64_t template_id, int csr, int pkcs12)
+	    const struct issue_result *res, int64_t ca_id, int64_t template_id,
+	    int csr, int pkcs12)
 {
 	struct rest_diff d;
 	struct rest_what w;
@@ -341,16 +339,16 @@ issue_tx(struct db *db, struct sigclient *sig, const struct principal *p,
 				  &is->p12len)) != 0)
 		return r;
 	rest_actor_copy(p, req, &a);
-	r = issue_audit(db, &a, is->res, is->ca->id, is->t->id,
-			is->csr != NULL, pass != NULL);
+	r = issue_audit(db, &a, is->res, is->ca->id, is->t->id, is->csr != NULL,
+			pass != NULL);
 	rest_actor_clear(&a);
 	return r;
 }
 
 /* 201 with the certificate (its row res->row), or with its PKCS#12. */
 static int
-issue_answer(const struct issue_result *res, const uint8_t *p12,
-	     size_t p12len, struct resp *rs)
+issue_answer(const struct issue_result *res, const uint8_t *p12, size_t p12len,
+	     struct resp *rs)
 {
 	struct json_object *o = NULL;
 	char etag[REST_ETAG_MAX], loc[64], disp[96];
@@ -389,21 +387,17 @@ static int
 job_write(struct txjob *j, struct hctx *c, int alone)
 {
 	struct issue_job *ij = (struct issue_job *)j;
-	struct sigclient *sig = NULL;
 	struct db *db;
 	int r;
 
-	if ((r = ctx_db(c, &db)) != 0)
-		return r;
 	/*
-	 * A serial number taken meanwhile: signed again with another, on
+	 * A serial number taken meanwhile is signed again with another, on
 	 * the signer connection of the thread, but only in a transaction of
 	 * its own (a group rolls back and runs each job alone).
 	 */
-	r = issue_cert_store(db, NULL, ij->res);
-	if (r == EST_E_EXISTS && alone && (r = ctx_signer(c, &sig)) == 0)
-		r = issue_cert_store(db, sig, ij->res);
-	if (r != 0)
+	if ((r = ctx_db(c, &db)) != 0 ||
+	    (r = issue_cert_store_lazy(db, alone ? ctx_signer_cb : NULL, c,
+				       ij->res)) != 0)
 		return r;
 	return issue_audit(db, &ij->actor, ij->res, ij->ca_id, ij->template_id,
 			   ij->csr, 0);
@@ -467,8 +461,8 @@ job_free(struct txjob *j)
 	free(ij);
 }
 
-static const struct txjob_ops issue_job_ops = {
-	job_write, job_write_many, job_answer, job_free};
+static const struct txjob_ops issue_job_ops = {job_write, job_write_many,
+					       job_answer, job_free};
 
 /* Hands the signed certificate of is to the writer (or runs it now). */
 static int

@@ -45,6 +45,12 @@ ctx_signer(struct hctx *c, struct sigclient **out)
 	return 0;
 }
 
+int
+ctx_signer_cb(void *c, struct sigclient **out)
+{
+	return ctx_signer(c, out);
+}
+
 void
 ctx_drop_db(struct hctx *c)
 {

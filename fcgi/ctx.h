@@ -40,6 +40,8 @@ struct hctx {
 int ctx_db(struct hctx *c, struct db **out);
 /* The thread's signer connection; EST_E_SIGNER when down. */
 int ctx_signer(struct hctx *c, struct sigclient **out);
+/* ctx_signer() for a callback's void pointer (c is a struct hctx). */
+int ctx_signer_cb(void *c, struct sigclient **out);
 void ctx_drop_db(struct hctx *c);
 void ctx_drop_signer(struct hctx *c);
 /* Drops the connection that err (a handler's result) points at. */

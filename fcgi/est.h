@@ -178,8 +178,7 @@ void est_rec_issue_event(const struct est_rec *rec, int64_t cert_id,
  * record and audit row and answers (fcgi/txq.h); takes *res and *pkcs8.
  */
 int est_defer_app(struct est_call *ec, const struct est_client *cl,
-		  struct issue_result **res, uint8_t **pkcs8,
-		  size_t *pkcs8len);
+		  struct issue_result **res, uint8_t **pkcs8, size_t *pkcs8len);
 
 /*
  * Issues for an application (cms: the label's or the server's default

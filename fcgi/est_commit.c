@@ -31,7 +31,6 @@
 #include "perm.h"
 #include "provision.h"
 #include "resp.h"
-#include "sigclient.h"
 #include "txq.h"
 #include "util.h"
 
@@ -146,7 +145,8 @@ app_job_copy(struct app_job *aj, const struct est_rec *rec)
 	snprintf(aj->app_name, sizeof(aj->app_name), "%s",
 		 rec->app_name != NULL ? rec->app_name : "");
 	aj->rec.app_name = aj->app_name;
-	if ((rec->domain != NULL && (aj->domain = strdup(rec->domain)) == NULL) ||
+	if ((rec->domain != NULL &&
+	     (aj->domain = strdup(rec->domain)) == NULL) ||
 	    (rec->label != NULL && (aj->label = strdup(rec->label)) == NULL) ||
 	    (rec->source_addr != NULL &&
 	     (aj->source_addr = strdup(rec->source_addr)) == NULL))
@@ -202,17 +202,13 @@ static int
 app_write(struct txjob *j, struct hctx *c, int alone)
 {
 	struct app_job *aj = (struct app_job *)j;
-	struct sigclient *sig = NULL;
 	struct db *db;
 	int r;
 
-	if ((r = ctx_db(c, &db)) != 0)
-		return r;
 	/* A taken serial: signed again only in a transaction of its own. */
-	r = issue_cert_store(db, NULL, aj->res);
-	if (r == EST_E_EXISTS && alone && (r = ctx_signer(c, &sig)) == 0)
-		r = issue_cert_store(db, sig, aj->res);
-	if (r != 0)
+	if ((r = ctx_db(c, &db)) != 0 ||
+	    (r = issue_cert_store_lazy(db, alone ? ctx_signer_cb : NULL, c,
+				       aj->res)) != 0)
 		return r;
 	return app_records(db, &aj, 1);
 }

@@ -173,8 +173,7 @@ run_group(struct txq *q, struct txjob **jobs, size_t n)
 		ctx_after_error(&q->ctx, r);
 	}
 	for (i = 0; i < n; i++)
-		jobs[i]->result =
-			shared ? r : write_alone(&q->ctx, jobs[i], 1);
+		jobs[i]->result = shared ? r : write_alone(&q->ctx, jobs[i], 1);
 	pthread_mutex_lock(&q->mtx);
 	for (i = 0; i < n; i++)
 		jobq_push(&q->done, jobs[i]);

@@ -518,8 +518,21 @@ issue_cert_store(struct db *db, struct sigclient *sc, struct issue_result *res)
 }
 
 int
-issue_cert_store_many(struct db *db, struct issue_result *const *res,
-		      size_t n)
+issue_cert_store_lazy(struct db *db,
+		      int (*signer)(void *arg, struct sigclient **sc),
+		      void *arg, struct issue_result *res)
+{
+	struct sigclient *sc = NULL;
+	int r;
+
+	r = issue_cert_store(db, NULL, res);
+	if (r == EST_E_EXISTS && signer != NULL && (r = signer(arg, &sc)) == 0)
+		r = issue_cert_store(db, sc, res);
+	return r;
+}
+
+int
+issue_cert_store_many(struct db *db, struct issue_result *const *res, size_t n)
 {
 	const struct db_cert_new *c[DB_MULTI_MAX];
 	struct db_result *rows[DB_MULTI_MAX];

@@ -149,6 +149,14 @@ int issue_cert_sign(struct sigclient *sc, const struct issue_req *rq,
 int issue_cert_store(struct db *db, struct sigclient *sc,
 		     struct issue_result *res);
 /*
+ * issue_cert_store() for a caller that has no signer connection at hand:
+ * signer(arg, &sc) gives one only when a serial number is taken; signer
+ * NULL answers EST_E_EXISTS then, as sc NULL does.
+ */
+int issue_cert_store_lazy(struct db *db,
+			  int (*signer)(void *arg, struct sigclient **sc),
+			  void *arg, struct issue_result *res);
+/*
  * The rows of n signed certificates (up to DB_MULTI_MAX, each signed with
  * want_row) in one statement: all or none, EST_E_EXISTS when a serial
  * number is taken (nothing signs again here: store each alone then).
