@@ -13,19 +13,6 @@
 #include "passwd.h"
 #include "util.h"
 
-/* Seconds between two writes of last_used_at. */
-#define APIAPP_TOUCH_INTERVAL 60
-#define SQL_INT_(n) #n
-#define SQL_INT(n) SQL_INT_(n)
-
-/* The columns both getters read, in the order apiapp_get() expects. */
-#define APIAPP_COLUMNS                                                         \
-	"a.id, a.app_id, a.name, a.key_hash, a.role, a.tenant_id, a.org_id,"   \
-	" a.active, a.revoked_at IS NOT NULL,"                                 \
-	" a.expires_at IS NOT NULL AND a.expires_at <= UTC_TIMESTAMP(6),"      \
-	" t.active, COALESCE(o.active, TRUE), a.cert_fingerprint,"             \
-	" a.last_used_at IS NULL OR a.last_used_at < UTC_TIMESTAMP(6)"         \
-	" - INTERVAL " SQL_INT(APIAPP_TOUCH_INTERVAL) " SECOND"
 #define APIAPP_FROM                                                            \
 	" FROM api_applications a JOIN tenants t ON t.id = a.tenant_id"        \
 	" LEFT JOIN organizations o ON o.id = a.org_id"
@@ -204,36 +191,35 @@ dup_col(const struct db_result *res, size_t col, char **out)
 	return 0;
 }
 
-static int
-apiapp_get(struct db *db, const struct db_stmt_def *def,
-	   const struct db_param *p, struct db_apiapp **out)
+int
+db_apiapp_from_row(const struct db_result *res, size_t c,
+		   struct db_apiapp **out)
 {
 	struct db_apiapp *a = NULL;
-	struct db_result *res = NULL;
 	const char *fp;
 	size_t fplen = 0;
 	int r;
 
-	if ((r = db_query_one(db, def, p, 1, &res)) != 0)
-		return r;
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
-		r = EST_E_NOMEM;
+	if (db_result_cols(res) < c + APIAPP_NCOLS)
+		return EST_E_INTERNAL;
+	if (db_result_isnull(res, 0, c))
+		return EST_E_NOTFOUND;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return EST_E_NOMEM;
+	a->id = db_result_i64(res, 0, c);
+	if ((r = dup_col(res, c + 1, &a->app_id)) != 0 ||
+	    (r = dup_col(res, c + 2, &a->name)) != 0 ||
+	    (r = dup_col(res, c + 3, &a->key_hash)) != 0 ||
+	    (r = dup_col(res, c + 4, &a->role)) != 0)
 		goto out;
-	}
-	a->id = db_result_i64(res, 0, 0);
-	if ((r = dup_col(res, 1, &a->app_id)) != 0 ||
-	    (r = dup_col(res, 2, &a->name)) != 0 ||
-	    (r = dup_col(res, 3, &a->key_hash)) != 0 ||
-	    (r = dup_col(res, 4, &a->role)) != 0)
-		goto out;
-	a->tenant_id = db_result_i64(res, 0, 5);
-	a->org_id = db_result_i64(res, 0, 6);
-	a->active = db_result_i64(res, 0, 7) != 0;
-	a->revoked = db_result_i64(res, 0, 8) != 0;
-	a->expired = db_result_i64(res, 0, 9) != 0;
-	a->tenant_active = db_result_i64(res, 0, 10) != 0;
-	a->org_active = db_result_i64(res, 0, 11) != 0;
-	if ((fp = db_result_str(res, 0, 12, &fplen)) != NULL) {
+	a->tenant_id = db_result_i64(res, 0, c + 5);
+	a->org_id = db_result_i64(res, 0, c + 6);
+	a->active = db_result_i64(res, 0, c + 7) != 0;
+	a->revoked = db_result_i64(res, 0, c + 8) != 0;
+	a->expired = db_result_i64(res, 0, c + 9) != 0;
+	a->tenant_active = db_result_i64(res, 0, c + 10) != 0;
+	a->org_active = db_result_i64(res, 0, c + 11) != 0;
+	if ((fp = db_result_str(res, 0, c + 12, &fplen)) != NULL) {
 		if (fplen != sizeof(a->cert_fp)) {
 			r = EST_E_INTERNAL;
 			goto out;
@@ -241,11 +227,26 @@ apiapp_get(struct db *db, const struct db_stmt_def *def,
 		memcpy(a->cert_fp, fp, fplen);
 		a->has_cert = 1;
 	}
-	a->touch_due = db_result_i64(res, 0, 13) != 0;
+	a->touch_due = db_result_i64(res, 0, c + 13) != 0;
 	*out = a;
 	a = NULL;
 out:
 	db_apiapp_free(a);
+	return r;
+}
+
+static int
+apiapp_get(struct db *db, const struct db_stmt_def *def,
+	   const struct db_param *p, struct db_apiapp **out)
+{
+	struct db_result *res = NULL;
+	int r;
+
+	if ((r = db_query_one(db, def, p, 1, &res)) != 0)
+		return r;
+	/* The row exists: its id is never NULL. */
+	if ((r = db_apiapp_from_row(res, 0, out)) == EST_E_NOTFOUND)
+		r = EST_E_INTERNAL;
 	db_result_free(res);
 	return r;
 }

@@ -80,6 +80,34 @@ struct db_apiapp_new {
 
 /* Inserts an application; EST_E_EXISTS when the name is taken. */
 int db_apiapp_create(struct db *db, const struct db_apiapp_new *n, int64_t *id);
+/*
+ * The columns that db_apiapp_from_row() reads, of api_applications a
+ * joined to tenants t and organizations o as APIAPP_JOINS does (another
+ * statement may LEFT JOIN them on its own condition: estuary-est's route
+ * reads the application of a request's AppID with its server, db/estsrv.h).
+ */
+#define APIAPP_TOUCH_INTERVAL 60 /* seconds between writes of last_used_at */
+#define APIAPP_SQL_INT_(n) #n
+#define APIAPP_SQL_INT(n) APIAPP_SQL_INT_(n)
+#define APIAPP_COLUMNS                                                         \
+	"a.id, a.app_id, a.name, a.key_hash, a.role, a.tenant_id, a.org_id,"   \
+	" a.active, a.revoked_at IS NOT NULL,"                                 \
+	" a.expires_at IS NOT NULL AND a.expires_at <= UTC_TIMESTAMP(6),"      \
+	" t.active, COALESCE(o.active, TRUE), a.cert_fingerprint,"             \
+	" a.last_used_at IS NULL OR a.last_used_at < UTC_TIMESTAMP(6)"         \
+	" - INTERVAL " APIAPP_SQL_INT(APIAPP_TOUCH_INTERVAL) " SECOND"
+#define APIAPP_NCOLS 14
+#define APIAPP_LEFT_JOINS                                                      \
+	" LEFT JOIN tenants t ON t.id = a.tenant_id"                           \
+	" LEFT JOIN organizations o ON o.id = a.org_id"
+/*
+ * The application in row 0 of res from column c on (APIAPP_COLUMNS);
+ * EST_E_NOTFOUND when a LEFT JOIN found none (its id is NULL).
+ */
+struct db_result;
+int db_apiapp_from_row(const struct db_result *res, size_t c,
+		       struct db_apiapp **out);
+
 /* The application with this AppID, or with this certificate fingerprint. */
 int db_apiapp_get_by_app_id(struct db *db, const char *app_id,
 			    struct db_apiapp **out);

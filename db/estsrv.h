@@ -298,10 +298,15 @@ struct est_route_stamp {
  * db_est_route() in two steps: the row with its stamp (*st may be NULL)
  * and no children (one statement), then the children of the server (one
  * statement), or a copy of those of an earlier route of the same server
- * and label read under the same server stamp.
+ * and label read under the same server stamp.  With app not NULL, the
+ * first statement also reads the API application whose AppID is app_id
+ * (db/apiapp.h) into *app, NULL when there is none (or app_id is NULL or
+ * no AppID).
  */
+struct db_apiapp;
 int db_est_route_row(struct db *db, const char *host, const char *label,
-		     struct est_route **out, struct est_route_stamp *st);
+		     const char *app_id, struct est_route **out,
+		     struct est_route_stamp *st, struct db_apiapp **app);
 int db_est_route_children(struct db *db, struct est_route *rt);
 int est_route_children_copy(struct est_route *dst, const struct est_route *src);
 

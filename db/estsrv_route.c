@@ -15,12 +15,17 @@
  * live flags and fingerprint, by primary keys in the same statement.  A
  * caller that holds the children for that server version skips the
  * second statement (db_est_route_row(), est_route_children_copy()).
+ *
+ * The first statement also reads the API application that the request's
+ * HTTP Basic user names, if any (LEFT JOINed by its unique AppID), so
+ * that authenticating an application costs no statement of its own.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiapp.h"
 #include "db.h"
 #include "err.h"
 #include "estsrv.h"
@@ -54,6 +59,7 @@ enum route_col {
 	R_X_VERIFIED,
 	R_X_ORG,
 	R_X_FP,
+	R_APP, /* APIAPP_NCOLS columns of the application, NULL for none */
 };
 
 /*
@@ -67,6 +73,9 @@ enum route_col {
 	" DATE_FORMAT(dt.updated_at, '%Y-%m-%d %H:%i:%s.%f'), dt.active,"      \
 	" x.id, x.active, x.status = 'verified', x.org_id, x.fingerprint"
 #define STAMP_JOIN_X " LEFT JOIN external_cas x ON x.id = dt.external_ca_id"
+/* The application of the AppID given (the first parameter), if any. */
+#define APP_JOIN                                                               \
+	" LEFT JOIN api_applications a ON a.app_id = ?" APIAPP_LEFT_JOINS
 
 /* Kinds of the children's rows (the first column of R_CHILDREN). */
 #define CH_IP 1
@@ -77,21 +86,22 @@ static const struct db_stmt_def route_stmts[] = {
 #define R_BY_LABEL 0
 	{"est_route_label",
 	 "SELECT " ROUTE_COLUMNS ", l.id, l.label, l.device_type_id,"
-	 " l.template_id," STAMP_COLUMNS " FROM est_labels l"
+	 " l.template_id," STAMP_COLUMNS ", " APIAPP_COLUMNS
+	 " FROM est_labels l"
 	 " JOIN est_servers s ON s.id = l.server_id"
 	 " LEFT JOIN device_types dt"
-	 " ON s.kind = 'dps' AND dt.id = l.device_type_id" STAMP_JOIN_X
+	 " ON s.kind = 'dps' AND dt.id = l.device_type_id" STAMP_JOIN_X APP_JOIN
 	 " WHERE l.domain = ? AND l.label = ? AND s.active = 1",
-	 2},
+	 3},
 /* Two rows are enough to tell "one" from "ambiguous". */
 #define R_BY_DOMAIN 1
 	{"est_route_domain",
 	 "SELECT " ROUTE_COLUMNS ", NULL, NULL, NULL, NULL," STAMP_COLUMNS
-	 " FROM est_servers s LEFT JOIN device_types dt"
-	 " ON s.kind = 'dps' AND dt.id = s.device_type_id" STAMP_JOIN_X
+	 ", " APIAPP_COLUMNS " FROM est_servers s LEFT JOIN device_types dt"
+	 " ON s.kind = 'dps' AND dt.id = s.device_type_id" STAMP_JOIN_X APP_JOIN
 	 " WHERE s.domain = ? AND s.active = 1"
 	 " ORDER BY s.id LIMIT 2",
-	 1},
+	 2},
 #define R_CHILDREN 2
 	{"est_route_children",
 	 "SELECT 1 AS k, position AS pos, start_addr AS a, end_addr AS b,"
@@ -260,29 +270,37 @@ route_label_template(struct est_route *rt)
 
 int
 db_est_route_row(struct db *db, const char *host, const char *label,
-		 struct est_route **out, struct est_route_stamp *st)
+		 const char *app_id, struct est_route **out,
+		 struct est_route_stamp *st, struct db_apiapp **app)
 {
 	char domain[ESTSRV_DOMAIN_MAX + 1];
+	struct db_apiapp *a = NULL;
 	struct db_result *res = NULL;
 	struct est_route *rt = NULL;
 	struct est_route_stamp s;
-	struct db_param p[2];
+	struct db_param p[3];
 	int r;
 
 	if (db == NULL || out == NULL)
 		return EST_E_INVAL;
+	if (app != NULL)
+		*app = NULL;
 	if (label != NULL && *label == '\0')
 		label = NULL;
 	/* A name no server can have is not worth a query. */
 	if (estsrv_domain_check(host, domain) != 0 ||
 	    (label != NULL && estsrv_label_check(label) != 0))
 		return EST_E_NOTFOUND;
-	p[0] = DB_STRN(domain, strlen(domain));
+	/* No application matches NULL (nor any name that is no AppID). */
+	p[0] = app != NULL && app_id != NULL && apiapp_id_valid(app_id)
+		       ? DB_STR(app_id)
+		       : DB_NULL;
+	p[1] = DB_STRN(domain, strlen(domain));
 	if (label != NULL) {
-		p[1] = DB_STR(label);
-		r = db_query(db, &route_stmts[R_BY_LABEL], p, 2, &res);
+		p[2] = DB_STR(label);
+		r = db_query(db, &route_stmts[R_BY_LABEL], p, 3, &res);
 	} else {
-		r = db_query(db, &route_stmts[R_BY_DOMAIN], p, 1, &res);
+		r = db_query(db, &route_stmts[R_BY_DOMAIN], p, 2, &res);
 	}
 	if (r != 0)
 		return r;
@@ -292,8 +310,10 @@ db_est_route_row(struct db *db, const char *host, const char *label,
 		r = EST_E_CONFLICT;
 	else if ((rt = calloc(1, sizeof(*rt))) == NULL)
 		r = EST_E_NOMEM;
-	else if ((r = route_from_row(res, rt)) == 0)
-		r = stamp_from_row(res, &s);
+	else if ((r = route_from_row(res, rt)) == 0 &&
+		 (r = stamp_from_row(res, &s)) == 0 && app != NULL &&
+		 (r = db_apiapp_from_row(res, R_APP, &a)) == EST_E_NOTFOUND)
+		r = 0;
 	db_result_free(res);
 	if (r != 0) {
 		est_route_free(rt);
@@ -301,6 +321,8 @@ db_est_route_row(struct db *db, const char *host, const char *label,
 	}
 	if (st != NULL)
 		*st = s;
+	if (app != NULL)
+		*app = a;
 	*out = rt;
 	return 0;
 }
@@ -372,7 +394,8 @@ db_est_route(struct db *db, const char *host, const char *label,
 	struct est_route *rt = NULL;
 	int r;
 
-	if ((r = db_est_route_row(db, host, label, &rt, NULL)) != 0)
+	if ((r = db_est_route_row(db, host, label, NULL, &rt, NULL, NULL)) !=
+	    0)
 		return r;
 	if ((r = db_est_route_children(db, rt)) != 0) {
 		est_route_free(rt);

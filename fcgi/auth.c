@@ -556,29 +556,36 @@ app_principal(struct db *db, const struct db_apiapp *a, enum auth_method m,
 	return a->touch_due ? db_apiapp_touch(db, a->id) : 0;
 }
 
+/* AppID:AppKey against the row a of the AppID (NULL: none). */
+static int
+basic_check(struct db *db, const struct request *req,
+	    const struct db_apiapp *a, struct principal *p)
+{
+	const char *why;
+
+	if (a == NULL)
+		return app_failed(db, req, NULL, req->auth_user,
+				  "unknown application");
+	if (apiapp_key_check(req->auth_pass, a->key_hash) != 0)
+		return app_failed(db, req, a, NULL, "wrong application key");
+	if ((why = app_unusable(a)) != NULL)
+		return app_failed(db, req, a, NULL, why);
+	return app_principal(db, a, AUTH_BASIC, p);
+}
+
 static int
 resolve_basic(struct db *db, const struct request *req, struct principal *p)
 {
 	struct db_apiapp *a = NULL;
-	const char *why;
 	int r;
 
 	/* An AppID has one shape; anything else names no application. */
 	if (!apiapp_id_valid(req->auth_user))
-		return app_failed(db, req, NULL, req->auth_user,
-				  "unknown application");
+		return basic_check(db, req, NULL, p);
 	r = db_apiapp_get_by_app_id(db, req->auth_user, &a);
-	if (r == EST_E_NOTFOUND)
-		return app_failed(db, req, NULL, req->auth_user,
-				  "unknown application");
-	if (r != 0)
+	if (r != 0 && r != EST_E_NOTFOUND)
 		return r;
-	if (apiapp_key_check(req->auth_pass, a->key_hash) != 0)
-		r = app_failed(db, req, a, NULL, "wrong application key");
-	else if ((why = app_unusable(a)) != NULL)
-		r = app_failed(db, req, a, NULL, why);
-	else
-		r = app_principal(db, a, AUTH_BASIC, p);
+	r = basic_check(db, req, a, p);
 	db_apiapp_free(a);
 	return r;
 }
@@ -731,6 +738,28 @@ auth_resolve_app(struct hctx *c, const struct request *req, int basic,
 		return r;
 	r = basic ? resolve_basic(db, req, &tmp) : resolve_cert(db, req, &tmp);
 	if (r == 0)
+		*p = tmp;
+	explicit_bzero(&tmp, sizeof(tmp));
+	return r;
+}
+
+int
+auth_resolve_app_row(struct hctx *c, const struct request *req,
+		     const struct db_apiapp *a, struct principal *p)
+{
+	struct principal tmp;
+	struct db *db;
+	int r;
+
+	if (req->auth_user == NULL)
+		return EST_E_UNAUTH;
+	/* A row that is not the AppID's would be another's credentials. */
+	if (a != NULL && (a->app_id == NULL ||
+			  strcmp(a->app_id, req->auth_user) != 0))
+		return EST_E_INTERNAL;
+	if ((r = ctx_db(c, &db)) != 0)
+		return r;
+	if ((r = basic_check(db, req, a, &tmp)) == 0)
 		*p = tmp;
 	explicit_bzero(&tmp, sizeof(tmp));
 	return r;

@@ -28,6 +28,7 @@
 
 struct audit_event;
 struct db;
+struct db_apiapp;
 struct db_enrollment;
 struct device;
 struct devtype;
@@ -84,6 +85,13 @@ struct est_call {
 	struct est_cache *cache;      /* the thread's (fcgi/est_cache.h) */
 	struct prov_scope scope;
 	int enroll; /* an enrollment: refusals are recorded */
+	/*
+	 * The API application that the request's HTTP Basic user names,
+	 * read with the route (NULL for none) when app_read is set: that
+	 * user is an AppID.
+	 */
+	struct db_apiapp *app;
+	int app_read;
 };
 
 /* How the client authenticated (est_auth.c). */

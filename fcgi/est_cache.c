@@ -12,6 +12,7 @@
 
 #include <openssl/x509.h>
 
+#include "apiapp.h"
 #include "db.h"
 #include "devtype.h"
 #include "err.h"
@@ -182,14 +183,14 @@ route_clone(const struct est_route *rt, struct est_route **out)
 
 int
 est_cache_route(struct est_cache *ec, struct db *db, const char *host,
-		const char *label, struct est_route **out,
-		struct est_route_stamp *st)
+		const char *label, const char *app_id, struct est_route **out,
+		struct est_route_stamp *st, struct db_apiapp **app)
 {
 	struct est_route *rt = NULL, *cp = NULL;
 	struct route_slot *s;
 	int r;
 
-	if ((r = db_est_route_row(db, host, label, &rt, st)) != 0)
+	if ((r = db_est_route_row(db, host, label, app_id, &rt, st, app)) != 0)
 		return r;
 	s = route_slot_for(ec, rt->server_id, rt->label_id);
 	if (s->server_id == rt->server_id && s->label_id == rt->label_id &&
@@ -216,6 +217,10 @@ est_cache_route(struct est_cache *ec, struct db *db, const char *host,
 fail:
 	est_route_free(rt);
 	route_slot_clear(s);
+	if (app != NULL) {
+		db_apiapp_free(*app);
+		*app = NULL;
+	}
 	return r;
 }
 

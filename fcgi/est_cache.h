@@ -43,11 +43,14 @@ struct est_cache *est_cache_get(void);
  * db_est_route() through the cache: the route's row and its versions
  * (one statement) into *out and *st, the server's children from the
  * cache when their version matches, else read (a second statement) and
- * kept.
+ * kept.  With app not NULL, the API application of AppID app_id comes
+ * with the route's row (db_est_route_row()).
  */
+struct db_apiapp;
 int est_cache_route(struct est_cache *ec, struct db *db, const char *host,
-		    const char *label, struct est_route **out,
-		    struct est_route_stamp *st);
+		    const char *label, const char *app_id,
+		    struct est_route **out, struct est_route_stamp *st,
+		    struct db_apiapp **app);
 
 /*
  * Device type id as of st (the route's versions; st->devtype names id's

@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "apiapp.h"
 #include "ctx.h"
 #include "db.h"
 #include "err.h"
@@ -81,8 +82,13 @@ est_call_start(struct est_call *ec, struct hctx *c, const struct request *req,
 	if (req->host == NULL || req->host_is_ip)
 		return est_fail(e, 404, PROV_R_UNKNOWN_TYPE,
 				"unknown EST domain");
-	r = est_cache_route(ec->cache, ec->db, req->host, label, &rt,
-			    &ec->stamp);
+	ec->app_read = req->auth_user != NULL &&
+		       apiapp_id_valid(req->auth_user);
+	r = est_cache_route(ec->cache, ec->db, req->host, label,
+			    ec->app_read ? req->auth_user : NULL, &rt,
+			    &ec->stamp, &ec->app);
+	if (r != 0)
+		ec->app_read = 0;
 	if (r == EST_E_NOTFOUND)
 		return est_fail(e, 404, PROV_R_UNKNOWN_TYPE,
 				label != NULL ? "unknown EST label"
@@ -130,6 +136,9 @@ est_call_clear(struct est_call *ec)
 {
 	est_route_free(ec->route);
 	ec->route = NULL;
+	db_apiapp_free(ec->app);
+	ec->app = NULL;
+	ec->app_read = 0;
 }
 
 int

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/wait.h>
 
+#include "apiapp.h"
 #include "conf.h"
 #include "db.h"
 #include "dbq.h"
@@ -48,6 +49,11 @@ static const struct db_stmt_def t_stmts[] = {
 	 1},
 #define T_LABEL_DOMAIN 3
 	{"t_label_domain", "SELECT domain FROM est_labels WHERE id = ?", 1},
+#define T_APP_ID 4
+	{"t_app_id",
+	 "INSERT INTO api_applications (app_id, name, key_hash, tenant_id,"
+	 " role, active) VALUES (?, ?, 'x', ?, 'tenant_operator', ?)",
+	 4},
 };
 
 static int
@@ -606,8 +612,93 @@ test_names(void)
 	CU_ASSERT_STRING_EQUAL(estsrv_kind_name(ESTSRV_KIND_CMS), "cms");
 }
 
+/*
+ * The application of a request's AppID comes with the route's row, from
+ * the same statement: the row of that AppID and no other, none for an
+ * unknown AppID, none for a user name that is no AppID (even one that an
+ * application row has), none without a user.
+ */
+static void
+test_route_app(void)
+{
+	static const char *const id_on = "0123456789abcdef0123456789abcdef";
+	static const char *const id_off = "fedcba9876543210fedcba9876543210";
+	static const char *const id_none = "00000000000000000000000000000000";
+	struct est_route_stamp st;
+	struct db_apiapp *app = NULL;
+	struct est_route *rt = NULL;
+	struct db_param p[4];
+	struct estsrv s;
+	int64_t on = 0, off = 0, srv;
+
+	p[0] = DB_STR(id_on);
+	p[1] = DB_STR("route app on");
+	p[2] = DB_I64(ta);
+	p[3] = DB_I64(1);
+	CU_ASSERT_EQUAL_FATAL(exec_id(db, T_APP_ID, p, 4, &on), 0);
+	p[0] = DB_STR(id_off);
+	p[1] = DB_STR("route app off");
+	p[3] = DB_I64(0);
+	CU_ASSERT_EQUAL_FATAL(exec_id(db, T_APP_ID, p, 4, &off), 0);
+	dps_init(&s, ta, a1, "apps.example.com", NULL, 0);
+	CU_ASSERT_FATAL((srv = insert(&s)) > 0);
+
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, id_on,
+					 &rt, &st, &app),
+			0);
+	CU_ASSERT(rt != NULL && rt->server_id == srv);
+	CU_ASSERT_FATAL(app != NULL);
+	CU_ASSERT_EQUAL(app->id, on);
+	CU_ASSERT_STRING_EQUAL(app->app_id, id_on);
+	CU_ASSERT_STRING_EQUAL(app->name, "route app on");
+	CU_ASSERT_EQUAL(app->tenant_id, ta);
+	CU_ASSERT(app->active && !app->revoked && !app->expired &&
+		  app->tenant_active && app->org_active && !app->has_cert);
+	db_apiapp_free(app);
+	est_route_free(rt);
+	app = NULL;
+	rt = NULL;
+
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, id_off,
+					 &rt, NULL, &app),
+			0);
+	CU_ASSERT_FATAL(app != NULL);
+	CU_ASSERT(app->id == off && !app->active);
+	db_apiapp_free(app);
+	est_route_free(rt);
+	app = NULL;
+	rt = NULL;
+
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, id_none,
+					 &rt, NULL, &app),
+			0);
+	CU_ASSERT(rt != NULL && app == NULL);
+	est_route_free(rt);
+	rt = NULL;
+	/* "route-app" is an application's app_id here, but no AppID. */
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL,
+					 "route-app", &rt, NULL, &app),
+			0);
+	CU_ASSERT(rt != NULL && app == NULL);
+	est_route_free(rt);
+	rt = NULL;
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, NULL,
+					 &rt, NULL, &app),
+			0);
+	CU_ASSERT(rt != NULL && app == NULL);
+	est_route_free(rt);
+	rt = NULL;
+	/* An unknown domain: no route, and no application either. */
+	app = (struct db_apiapp *)&st;
+	CU_ASSERT_EQUAL(db_est_route_row(db, "nowhere.example.com", NULL, id_on,
+					 &rt, NULL, &app),
+			EST_E_NOTFOUND);
+	CU_ASSERT(rt == NULL && app == NULL);
+}
+
 static CU_TestInfo tests[] = {
 	{"domain and label syntax", test_names},
+	{"the application of an AppID with the route", test_route_app},
 	{"route by domain, allow list", test_domain_route},
 	{"labels, ambiguity, inactive, domain change",
 	 test_labels_and_ambiguity},
