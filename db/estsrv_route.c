@@ -394,8 +394,7 @@ db_est_route(struct db *db, const char *host, const char *label,
 	struct est_route *rt = NULL;
 	int r;
 
-	if ((r = db_est_route_row(db, host, label, NULL, &rt, NULL, NULL)) !=
-	    0)
+	if ((r = db_est_route_row(db, host, label, NULL, &rt, NULL, NULL)) != 0)
 		return r;
 	if ((r = db_est_route_children(db, rt)) != 0) {
 		est_route_free(rt);

@@ -558,8 +558,8 @@ app_principal(struct db *db, const struct db_apiapp *a, enum auth_method m,
 
 /* AppID:AppKey against the row a of the AppID (NULL: none). */
 static int
-basic_check(struct db *db, const struct request *req,
-	    const struct db_apiapp *a, struct principal *p)
+basic_check(struct db *db, const struct request *req, const struct db_apiapp *a,
+	    struct principal *p)
 {
 	const char *why;
 
@@ -754,8 +754,8 @@ auth_resolve_app_row(struct hctx *c, const struct request *req,
 	if (req->auth_user == NULL)
 		return EST_E_UNAUTH;
 	/* A row that is not the AppID's would be another's credentials. */
-	if (a != NULL && (a->app_id == NULL ||
-			  strcmp(a->app_id, req->auth_user) != 0))
+	if (a != NULL &&
+	    (a->app_id == NULL || strcmp(a->app_id, req->auth_user) != 0))
 		return EST_E_INTERNAL;
 	if ((r = ctx_db(c, &db)) != 0)
 		return r;

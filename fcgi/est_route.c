@@ -82,8 +82,8 @@ est_call_start(struct est_call *ec, struct hctx *c, const struct request *req,
 	if (req->host == NULL || req->host_is_ip)
 		return est_fail(e, 404, PROV_R_UNKNOWN_TYPE,
 				"unknown EST domain");
-	ec->app_read = req->auth_user != NULL &&
-		       apiapp_id_valid(req->auth_user);
+	ec->app_read =
+		req->auth_user != NULL && apiapp_id_valid(req->auth_user);
 	r = est_cache_route(ec->cache, ec->db, req->host, label,
 			    ec->app_read ? req->auth_user : NULL, &rt,
 			    &ec->stamp, &ec->app);
