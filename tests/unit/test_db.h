@@ -49,6 +49,12 @@ int64_t tdb_count(const struct db_stmt_def *def, const struct db_param *p,
 		  size_t np);
 /* Empties the audit log and resets its head (admin account); 0 or -1. */
 int tdb_audit_reset(void);
+/*
+ * Empties the log, then runs child(which, ready, go) in two processes at
+ * once: each writes a byte to ready when set up and starts on EOF of go,
+ * then _exits 0 on success.  Asserts that both did.
+ */
+void tdb_audit_race(void (*child)(int which, int ready, int go));
 /* The audit head's last id (and hash, when not NULL); UINT64_MAX on error. */
 uint64_t tdb_audit_head(uint8_t *hash);
 

@@ -679,12 +679,9 @@ appender(int which, int ready, int go)
 	_exit(ok ? 0 : 1);
 }
 
-static void
-test_two_processes_append_one_chain(void)
+void
+tdb_audit_race(void (*child)(int which, int ready, int go))
 {
-	struct audit_filter f;
-	struct audit_verify v;
-	struct db_result *res = NULL;
 	int ready[2], go[2], status, which, got = 0;
 	pid_t pid[2];
 	char c;
@@ -696,7 +693,7 @@ test_two_processes_append_one_chain(void)
 		if ((pid[which] = fork()) == 0) {
 			close(ready[0]);
 			close(go[1]);
-			appender(which, ready[1], go[0]);
+			child(which, ready[1], go[0]);
 		}
 		CU_ASSERT_FATAL(pid[which] > 0);
 	}
@@ -711,6 +708,16 @@ test_two_processes_append_one_chain(void)
 		CU_ASSERT_EQUAL(waitpid(pid[which], &status, 0), pid[which]);
 		CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+}
+
+static void
+test_two_processes_append_one_chain(void)
+{
+	struct audit_filter f;
+	struct audit_verify v;
+	struct db_result *res = NULL;
+
+	tdb_audit_race(appender);
 	CU_ASSERT_EQUAL(verify(&v), 0);
 	CU_ASSERT_EQUAL(v.status, AUDIT_INTACT);
 	CU_ASSERT_EQUAL(v.nrows, 4 * PER_CHILD);
