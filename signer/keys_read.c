@@ -28,6 +28,32 @@ const uint8_t keys_oid_p256[KEYS_OID_P256_LEN] = {0x06, 0x08, 0x2a, 0x86, 0x48,
 const uint8_t keys_oid_p384[KEYS_OID_P384_LEN] = {0x06, 0x05, 0x2b, 0x81,
 						  0x04, 0x00, 0x22};
 
+/* The DER SubjectPublicKeyInfo of the type's public key given by params. */
+static int
+spki_from_params(const char *type, OSSL_PARAM *params, uint8_t **spki,
+		 size_t *spkilen)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	uint8_t *der = NULL;
+	int len, r = EST_E_CRYPTO;
+
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
+	    (len = i2d_PUBKEY(pkey, &der)) <= 0)
+		goto out;
+	*spki = der;
+	*spkilen = (size_t)len;
+	der = NULL;
+	r = 0;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
 int
 keys_spki_ec(uint8_t keytype, const uint8_t *point, size_t pointlen,
 	     uint8_t **spki, size_t *spkilen)
@@ -35,10 +61,6 @@ keys_spki_ec(uint8_t keytype, const uint8_t *point, size_t pointlen,
 	const char *group = keytype == SIGNER_KEY_EC_P256 ? "P-256" : "P-384";
 	size_t field = keytype == SIGNER_KEY_EC_P256 ? 32 : 48;
 	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pkey = NULL;
-	uint8_t *der = NULL;
-	int len, r = EST_E_CRYPTO;
 
 	/*
 	 * PKCS#11 2.40 says CKA_EC_POINT is a DER OCTET STRING; some
@@ -56,20 +78,7 @@ keys_spki_ec(uint8_t keytype, const uint8_t *point, size_t pointlen,
 	params[1] = OSSL_PARAM_construct_octet_string(
 		OSSL_PKEY_PARAM_PUB_KEY, (void *)(uintptr_t)point, pointlen);
 	params[2] = OSSL_PARAM_construct_end();
-	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
-	    (len = i2d_PUBKEY(pkey, &der)) <= 0)
-		goto out;
-	*spki = der;
-	*spkilen = (size_t)len;
-	der = NULL;
-	r = 0;
-out:
-	OPENSSL_free(der);
-	EVP_PKEY_free(pkey);
-	EVP_PKEY_CTX_free(ctx);
-	return r;
+	return spki_from_params("EC", params, spki, spkilen);
 }
 
 int
@@ -78,31 +87,16 @@ keys_spki_rsa(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen,
 {
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pkey = NULL;
 	BIGNUM *bn = NULL, *be = NULL;
-	uint8_t *der = NULL;
-	int len, r = EST_E_CRYPTO;
+	int r = EST_E_CRYPTO;
 
-	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
-	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
-	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
-	    (len = i2d_PUBKEY(pkey, &der)) <= 0)
-		goto out;
-	*spki = der;
-	*spkilen = (size_t)len;
-	der = NULL;
-	r = 0;
-out:
-	OPENSSL_free(der);
-	EVP_PKEY_free(pkey);
-	EVP_PKEY_CTX_free(ctx);
+	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) != NULL &&
+	    (be = BN_bin2bn(e, (int)elen, NULL)) != NULL &&
+	    (bld = OSSL_PARAM_BLD_new()) != NULL &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) &&
+	    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL)
+		r = spki_from_params("RSA", params, spki, spkilen);
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(bn);
