@@ -409,8 +409,7 @@ int rest_audit(struct db *db, const struct principal *p,
  */
 struct rest_actor {
 	struct principal p;
-	char addr[46]; /* struct req_addr's text */
-	int has_addr;
+	char addr[46]; /* struct req_addr's text; "" without an address */
 };
 void rest_actor_copy(const struct principal *p, const struct request *req,
 		     struct rest_actor *a);
@@ -419,8 +418,8 @@ int rest_audit_by(struct db *db, const struct rest_actor *a,
 		  const struct rest_what *w, const struct rest_diff *d);
 /*
  * n rows of rest_audit_by (up to DB_MULTI_MAX), in this order, with one
- * statement for the rows (db_audit_append_many): inside the caller's
- * transaction only.
+ * statement for the rows (db_audit_append_many): more than one only
+ * inside the caller's transaction.
  */
 struct rest_audit_row {
 	const struct rest_actor *a;

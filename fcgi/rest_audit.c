@@ -314,7 +314,6 @@ rest_actor_copy(const struct principal *p, const struct request *req,
 	if (req->remote != NULL) {
 		memcpy(a->addr, req->remote->text, sizeof(a->addr));
 		a->addr[sizeof(a->addr) - 1] = '\0';
-		a->has_addr = 1;
 	}
 }
 
@@ -328,11 +327,12 @@ int
 rest_audit_by(struct db *db, const struct rest_actor *a,
 	      const struct rest_what *w, const struct rest_diff *d)
 {
-	struct audit_event ev;
+	struct rest_audit_row row;
 
-	memset(&ev, 0, sizeof(ev));
-	auth_audit_actor_at(&a->p, a->has_addr ? a->addr : NULL, &ev);
-	return append_ev(db, &ev, w, AUDIT_SUCCESS, NULL, d);
+	row.a = a;
+	row.w = *w;
+	row.d = d;
+	return rest_audit_by_many(db, &row, 1);
 }
 
 int
@@ -346,7 +346,7 @@ int
 rest_audit_by_many(struct db *db, const struct rest_audit_row *ch, size_t n)
 {
 	struct audit_event ev[DB_MULTI_MAX], actor;
-	const struct audit_event *evp[DB_MULTI_MAX];
+	const struct audit_event *evp[DB_MULTI_MAX] = {NULL};
 	char *details[DB_MULTI_MAX], *name[DB_MULTI_MAX];
 	size_t i, made = 0;
 	int r = 0;
@@ -356,7 +356,8 @@ rest_audit_by_many(struct db *db, const struct rest_audit_row *ch, size_t n)
 	for (i = 0; i < n && r == 0; i++, made++) {
 		memset(&actor, 0, sizeof(actor));
 		auth_audit_actor_at(&ch[i].a->p,
-				    ch[i].a->has_addr ? ch[i].a->addr : NULL,
+				    ch[i].a->addr[0] != '\0' ? ch[i].a->addr
+							     : NULL,
 				    &actor);
 		r = event_make(&actor, &ch[i].w, AUDIT_SUCCESS, NULL, ch[i].d,
 			       &ev[i], &name[i], &details[i]);
