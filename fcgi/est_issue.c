@@ -17,9 +17,11 @@
  *    applies as it does to a factory certificate: an OPERATIONAL device
  *    of such a type must be set back to FACTORY first.
  *
- * Each success commits the certificate, the device's mode, its
- * est_enrollments row (db/enroll.h) and its audit row in one transaction;
- * a refusal rolls everything back and leaves the caller to record it.
+ * Each success commits the certificate, its est_enrollments row
+ * (db/enroll.h) and its audit rows, and the device's mode, in one
+ * transaction: a device's here, an application's in the writer thread's
+ * (est_commit.c), which answers once it commits.  A refusal writes
+ * nothing and leaves the caller to record it.
  * A server-generated key leaves the signer once, as PKCS#8 for the
  * answer (EXPORT_WRAPPED), and is wiped by est_issued_clear().
  */
@@ -212,8 +214,11 @@ cms_template(struct est_call *ec, struct job *j, struct prov_error *e)
 }
 
 /*
- * After issuing, in the transaction: the key, the device's mode, the record and the audit rows (as pki/provision.c writes them: a
- * device's "enroll", then the certificate's "issue"), then the commit.
+ * After issuing to a device, in the transaction: the key, the device's
+ * mode, the record and the audit rows (as pki/provision.c writes them: the
+ * device's "enroll", then the certificate's "issue", the device the actor
+ * of both), then the commit.  An application's enrollment is written by
+ * the writer thread instead (est_commit.c).
  */
 static int
 finish(struct est_call *ec, struct sigclient *sc, struct job *j,
@@ -222,7 +227,7 @@ finish(struct est_call *ec, struct sigclient *sc, struct job *j,
 {
 	const struct issue_result *res = j->res;
 	struct db_enrollment en;
-	struct audit_event ev;
+	struct audit_event ev, dev;
 	struct est_rec rec;
 	int64_t enrollment_id = 0;
 	char serial[41], *det = NULL;
@@ -239,33 +244,27 @@ finish(struct est_call *ec, struct sigclient *sc, struct job *j,
 					  NULL, NULL, 0, &out->pkcs8,
 					  &out->pkcs8len)) != 0)
 		return est_fail_code(e, r);
-	if (j->d != NULL &&
-	    (r = j->d->mode != DEVICE_MODE_OPERATIONAL
+	if ((r = j->d->mode != DEVICE_MODE_OPERATIONAL
 			 ? db_device_set_mode(ec->db, j->d->id,
 					      DEVICE_MODE_OPERATIONAL,
 					      DEVICE_MODE_OPERATIONAL)
 			 : db_device_touch(ec->db, j->d->id)) != 0)
 		return est_fail_code(e, r);
-	est_rec_enrollment(&rec, j->d != NULL ? j->d->id : 0, res->id, &en);
+	est_rec_enrollment(&rec, j->d->id, res->id, &en);
 	if ((r = db_enrollment_record(ec->db, &en, &enrollment_id)) != 0 ||
 	    (r = est_rec_details(&rec, enrollment_id, &det)) != 0)
 		return est_fail_code(e, r);
 	hex_encode(res->serial, res->serial_len, serial);
 	est_rec_issue_event(&rec, res->id, serial, det, &ev);
-	if (j->d != NULL) {
-		/* A device's "enroll" first, and it is the actor of both. */
-		struct audit_event dev = ev;
-
-		dev.actor_type = ev.actor_type = AUDIT_ACTOR_DEVICE;
-		dev.actor_id = ev.actor_id = j->d->id;
-		dev.actor_name = ev.actor_name = j->d->name;
-		dev.entity = perm_entity_name(PERM_ENT_DEVICE);
-		dev.entity_id = j->d->id;
-		dev.entity_name = j->d->name;
-		dev.action = "enroll";
-		r = db_audit_append(ec->db, &dev);
-	}
-	if (r == 0)
+	ev.actor_type = AUDIT_ACTOR_DEVICE;
+	ev.actor_id = j->d->id;
+	ev.actor_name = j->d->name;
+	dev = ev;
+	dev.entity = perm_entity_name(PERM_ENT_DEVICE);
+	dev.entity_id = j->d->id;
+	dev.entity_name = j->d->name;
+	dev.action = "enroll";
+	if ((r = db_audit_append(ec->db, &dev)) == 0)
 		r = db_audit_append(ec->db, &ev);
 	free(det);
 	/* Audit rows go last: they hold the chain's head until the commit. */
