@@ -475,18 +475,25 @@ out:
 	return r;
 }
 
+/* The pending row's values of the certificate as last signed. */
+static const struct db_cert_new *
+pending_row(struct issue_pending *pd, const struct issue_result *res)
+{
+	pd->n.serial = res->serial;
+	pd->n.serial_len = res->serial_len;
+	pd->n.fingerprint = res->fingerprint;
+	pd->n.der = res->der;
+	pd->n.derlen = res->derlen;
+	return &pd->n;
+}
+
 /* The row of the signed certificate; EST_E_EXISTS for a taken serial. */
 static int
 store_once(struct db *db, struct issue_pending *pd, struct issue_result *res)
 {
-	struct db_cert_new *n = &pd->n;
+	const struct db_cert_new *n = pending_row(pd, res);
 	int r;
 
-	n->serial = res->serial;
-	n->serial_len = res->serial_len;
-	n->fingerprint = res->fingerprint;
-	n->der = res->der;
-	n->derlen = res->derlen;
 	if (!pd->want_row)
 		return db_cert_insert(db, n, &res->id);
 	db_result_free(res->row);
@@ -496,25 +503,19 @@ store_once(struct db *db, struct issue_pending *pd, struct issue_result *res)
 	return r;
 }
 
+/* issue_cert_store()'s signer: the one it was given. */
+static int
+given_signer(void *arg, struct sigclient **sc)
+{
+	*sc = arg;
+	return 0;
+}
+
 int
 issue_cert_store(struct db *db, struct sigclient *sc, struct issue_result *res)
 {
-	struct issue_pending *pd;
-	int tries, r = EST_E_INVAL;
-
-	if (db == NULL || res == NULL || (pd = res->pending) == NULL)
-		return EST_E_INVAL;
-	for (tries = 1; tries <= ISSUE_TRIES; tries++) {
-		if ((r = store_once(db, pd, res)) != EST_E_EXISTS ||
-		    sc == NULL || tries == ISSUE_TRIES)
-			break;
-		log_warn("issue: CA %lld: serial number collision, trying "
-			 "another",
-			 (long long)pd->n.ca_id);
-		if ((r = sign_once(sc, pd, res)) != 0)
-			break;
-	}
-	return r;
+	return issue_cert_store_lazy(db, sc != NULL ? given_signer : NULL, sc,
+				     res);
 }
 
 int
@@ -523,11 +524,23 @@ issue_cert_store_lazy(struct db *db,
 		      void *arg, struct issue_result *res)
 {
 	struct sigclient *sc = NULL;
-	int r;
+	struct issue_pending *pd;
+	int tries, r = EST_E_INVAL;
 
-	r = issue_cert_store(db, NULL, res);
-	if (r == EST_E_EXISTS && signer != NULL && (r = signer(arg, &sc)) == 0)
-		r = issue_cert_store(db, sc, res);
+	if (db == NULL || res == NULL || (pd = res->pending) == NULL)
+		return EST_E_INVAL;
+	for (tries = 1; tries <= ISSUE_TRIES; tries++) {
+		if ((r = store_once(db, pd, res)) != EST_E_EXISTS ||
+		    signer == NULL || tries == ISSUE_TRIES)
+			break;
+		if (sc == NULL && (r = signer(arg, &sc)) != 0)
+			break;
+		log_warn("issue: CA %lld: serial number collision, trying "
+			 "another",
+			 (long long)pd->n.ca_id);
+		if ((r = sign_once(sc, pd, res)) != 0)
+			break;
+	}
 	return r;
 }
 
@@ -545,12 +558,7 @@ issue_cert_store_many(struct db *db, struct issue_result *const *res, size_t n)
 	for (i = 0; i < n; i++) {
 		if ((pd = res[i]->pending) == NULL || !pd->want_row)
 			return EST_E_INVAL;
-		pd->n.serial = res[i]->serial;
-		pd->n.serial_len = res[i]->serial_len;
-		pd->n.fingerprint = res[i]->fingerprint;
-		pd->n.der = res[i]->der;
-		pd->n.derlen = res[i]->derlen;
-		c[i] = &pd->n;
+		c[i] = pending_row(pd, res[i]);
 	}
 	if ((r = db_cert_insert_rows(db, c, n, rows)) != 0)
 		return r;
