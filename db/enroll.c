@@ -143,6 +143,8 @@ db_enrollment_record_many(struct db *db, const struct db_enrollment *const *e,
 	size_t i;
 	int r;
 
+	if (n == 1)
+		return db_enrollment_record(db, e[0], &ids[0]);
 	if (n == 0 || n > DB_MULTI_MAX)
 		return EST_E_INVAL;
 	if ((def = db_multi_def(&insert_rows, n)) == NULL)

@@ -64,6 +64,7 @@ int db_enrollment_record(struct db *db, const struct db_enrollment *e,
 /*
  * n records (up to DB_MULTI_MAX, each with a certificate_id, distinct or
  * not) in one statement, in the caller's transaction; ids[i] is e[i]'s.
+ * One record is db_enrollment_record().
  */
 int db_enrollment_record_many(struct db *db,
 			      const struct db_enrollment *const *e, size_t n,

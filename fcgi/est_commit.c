@@ -165,7 +165,7 @@ static int
 app_records(struct db *db, struct app_job **jobs, size_t n)
 {
 	struct db_enrollment en[TXQ_GROUP_MAX];
-	const struct db_enrollment *enp[TXQ_GROUP_MAX];
+	const struct db_enrollment *enp[TXQ_GROUP_MAX] = {NULL};
 	struct audit_event ev[TXQ_GROUP_MAX];
 	const struct audit_event *evp[TXQ_GROUP_MAX];
 	char *det[TXQ_GROUP_MAX], serial[TXQ_GROUP_MAX][41];
@@ -178,10 +178,7 @@ app_records(struct db *db, struct app_job **jobs, size_t n)
 		enp[i] = &en[i];
 		det[i] = NULL;
 	}
-	if (n == 1)
-		r = db_enrollment_record(db, enp[0], &ids[0]);
-	else
-		r = db_enrollment_record_many(db, enp, n, ids);
+	r = db_enrollment_record_many(db, enp, n, ids);
 	for (i = 0; i < n && r == 0; i++) {
 		hex_encode(jobs[i]->res->serial, jobs[i]->res->serial_len,
 			   serial[i]);

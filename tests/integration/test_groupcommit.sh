@@ -10,7 +10,11 @@
 # no in estuary.conf: the script restarts estuary-api with it (./devstack
 # restart api) and puts the file and the API back as they were when it
 # ends, however it ends.  The template is a new one of the demo issuing
-# CA, so that its certificates are exactly the burst's.
+# CA, so that its certificates are exactly the burst's.  Between the two,
+# a burst of EST simpleenroll requests of the demo API application
+# (AppID:AppKey on the demo's EC EST server, fcgi/est_commit.c): every
+# answer 200 with a certificate of its own, each with one enrollment
+# record and one "issue" audit row.
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +35,19 @@ post_one() {
 }
 export -f post_one
 export T_TMP ESTUARY_TLS_CA ESTUARY_URL CERTS
+
+# est_one DIR NAME: POSTs DIR/NAME.b64 to the demo EC EST server's
+# simpleenroll as the demo application; body and status as post_one's.
+est_one() {
+	local h=$ESTUARY_EST_EC_HOST:$ESTUARY_EST_PORT
+
+	curl -sS -o "$1/$2.body" -w '%{http_code}' --cacert "$ESTUARY_TLS_CA" \
+	    --resolve "$h:127.0.0.1" -u "$ESTUARY_APP_ID:$ESTUARY_APP_KEY" \
+	    -H 'Content-Type: application/pkcs10' --data-binary "@$1/$2.b64" \
+	    "https://$h/.well-known/est/simpleenroll" >"$1/$2.code" 2>"$1/$2.err"
+}
+export -f est_one
+export ESTUARY_EST_EC_HOST ESTUARY_EST_PORT ESTUARY_APP_ID ESTUARY_APP_KEY
 
 # health_until CODE: polls the health endpoint until it answers CODE
 # (bounded); prints the last status code.
@@ -169,6 +186,61 @@ fi
 # --- group commit on (the instance's setting) ---------------------------------------
 check_eq "estuary-api runs with a writer thread" writer "$(api_mode)"
 burst grouped 64
+
+# --- EST enrollments of an application, group commit on ---------------------------
+# est_burst N: N simpleenroll requests of the demo application, 8 at a time.
+est_burst() {
+	local n=$1 d=$T_TMP/est i serials serial ids bad=0
+
+	mkdir -p "$d"
+	for ((i = 0; i < n; i++)); do
+		if ! csr_new "$d/$i" "/CN=gc-est-$i-$RUN" ||
+		    ! openssl req -in "$d/$i.csr" -outform DER |
+		    base64 -w 64 >"$d/$i.b64"; then
+			echo "setup failed"
+			exit 1
+		fi
+	done
+	# shellcheck disable=SC2016 # expanded by the child bash, on purpose
+	seq 0 $((n - 1)) | xargs -P 8 -n 1 bash -c 'est_one "$0" "$1"' "$d"
+	check_eq "EST: every answer 200" "200 x$n" "$(for ((i = 0; i < n; i++)); do
+		cat "$d/$i.code"; echo; done | sort | uniq -c |
+	    awk '{ printf "%s%s x%s", s, $2, $1; s = " " }')"
+	serials=
+	for ((i = 0; i < n; i++)); do
+		serial=$(base64 -d "$d/$i.body" 2>/dev/null |
+		    openssl pkcs7 -inform DER -print_certs 2>/dev/null |
+		    openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//')
+		[ -n "$serial" ] || bad=$((bad + 1))
+		serials="$serials $serial"
+	done
+	check_eq "EST: each answer is a certificate" 0 "$bad"
+	check_eq "EST: $n distinct serials" "$n" \
+	    "$(tr ' ' '\n' <<<"$serials" | grep . | sort -u | wc -l)"
+	ids=$(for serial in $serials; do
+		db_sql "SELECT id FROM certificates
+		    WHERE serial = UNHEX('$serial') AND issued_via = 'est'"
+	done | paste -sd,)
+	[ -n "$ids" ] || ids=0
+	check_eq "EST: a row per certificate" "$n" \
+	    "$(db_sql "SELECT COUNT(*) FROM certificates WHERE id IN ($ids)")"
+	check_eq "EST: one success record per certificate, the application's" \
+	    "$n" "$(db_sql "SELECT COUNT(DISTINCT e.certificate_id)
+		FROM est_enrollments e JOIN api_applications a
+		ON a.id = e.app_id AND a.app_id = '$ESTUARY_APP_ID'
+		WHERE e.certificate_id IN ($ids) AND e.outcome = 'success'
+		AND e.auth_method = 'app_key'")"
+	check_eq "EST: no second record of a certificate" "$n" \
+	    "$(db_sql "SELECT COUNT(*) FROM est_enrollments
+		WHERE certificate_id IN ($ids)")"
+	check_eq "EST: exactly one issue audit row per certificate" "$n" \
+	    "$(db_sql "SELECT COUNT(*) FROM (SELECT entity_id FROM audit_log
+		WHERE entity = 'certificate' AND action = 'issue'
+		AND actor_type = 'application' AND entity_id IN ($ids)
+		GROUP BY entity_id HAVING COUNT(*) = 1) x")"
+	check "EST: estuaryctl audit verify" ctl audit verify
+}
+est_burst 32
 
 # --- group commit off ---------------------------------------------------------------
 CONF_SAVED=$T_TMP/estuary.conf.saved
