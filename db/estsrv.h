@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "ipallow.h"
+#include "template.h"
 
 struct db;
 
@@ -279,10 +280,17 @@ void est_route_free(struct est_route *r);
  * (fcgi/est_cache.c): the server's updated_at, which every write of the
  * server, its allow list, templates, applications and labels moves, and
  * the number of its applications (an application's deletion cascades);
- * for
- * a dps route its device type's updated_at ("" for none) and live active
- * flag, and that type's external CA (extca_id 0 for none) with its live
- * flags, organization and certificate fingerprint.
+ * for a dps route its device type's updated_at ("" for none) and live
+ * active flag, and that type's external CA (extca_id 0 for none) with its
+ * live flags, organization and certificate fingerprint.
+ *
+ * tmpl is the stamp (db_template_stamp() without the custom extensions)
+ * of the template that the route issues from by default, tmpl_id (0 for
+ * none): a dps route's device type's default operational template, a cms
+ * label's template, a cms server's default template.  The thread's
+ * issuing cache takes it instead of reading it again
+ * (issue_cache_prime()).  The extensions' part is left out because a
+ * correlated subquery costs MariaDB more than the statement it saves.
  */
 struct est_route_stamp {
 	char server[48];
@@ -293,19 +301,30 @@ struct est_route_stamp {
 	int extca_verified;
 	int64_t extca_org_id;
 	uint8_t extca_fp[32];
+	int64_t tmpl_id;
+	struct db_template_stamp tmpl;
+};
+/*
+ * The API application to read with a route's row: the one whose AppID is
+ * app_id, else (app_id NULL) the one whose certificate has the SHA-256
+ * fingerprint cert_fp (32 bytes); neither for none.  An app_id that is
+ * no AppID names none.
+ */
+struct est_route_app {
+	const char *app_id;
+	const uint8_t *cert_fp;
 };
 /*
  * db_est_route() in two steps: the row with its stamp (*st may be NULL)
  * and no children (one statement), then the children of the server (one
  * statement), or a copy of those of an earlier route of the same server
  * and label read under the same server stamp.  With app not NULL, the
- * first statement also reads the API application whose AppID is app_id
- * (db/apiapp.h) into *app, NULL when there is none (or app_id is NULL or
- * no AppID).
+ * first statement also reads the API application that key names
+ * (db/apiapp.h) into *app, NULL when there is none (or key is NULL).
  */
 struct db_apiapp;
 int db_est_route_row(struct db *db, const char *host, const char *label,
-		     const char *app_id, struct est_route **out,
+		     const struct est_route_app *key, struct est_route **out,
 		     struct est_route_stamp *st, struct db_apiapp **app);
 int db_est_route_children(struct db *db, struct est_route *rt);
 int est_route_children_copy(struct est_route *dst, const struct est_route *src);

@@ -17,8 +17,11 @@
  * second statement (db_est_route_row(), est_route_children_copy()).
  *
  * The first statement also reads the API application that the request's
- * HTTP Basic user names, if any (LEFT JOINed by its unique AppID), so
- * that authenticating an application costs no statement of its own.
+ * HTTP Basic user or its TLS client certificate names, if any (LEFT
+ * JOINed by its unique AppID or certificate fingerprint), so that
+ * authenticating an application costs no statement of its own; and the
+ * stamp of the template that the route issues from by default (struct
+ * est_route_stamp), so that the issuing cache needs none either.
  */
 #include "config.h"
 
@@ -59,7 +62,11 @@ enum route_col {
 	R_X_VERIFIED,
 	R_X_ORG,
 	R_X_FP,
-	R_APP, /* APIAPP_NCOLS columns of the application, NULL for none */
+	R_TMPL_ID,
+	R_TMPL_STAMP, /* TMPL_STAMP_NCOLS - 1 columns (no extensions) */
+	R_APP = R_TMPL_STAMP + TMPL_STAMP_NCOLS - 1, /* APIAPP_NCOLS columns
+							of the application,
+							NULL for none */
 };
 
 /*
@@ -73,36 +80,59 @@ enum route_col {
 	" DATE_FORMAT(dt.updated_at, '%Y-%m-%d %H:%i:%s.%f'), dt.active,"      \
 	" x.id, x.active, x.status = 'verified', x.org_id, x.fingerprint"
 #define STAMP_JOIN_X " LEFT JOIN external_cas x ON x.id = dt.external_ca_id"
-/* The application of the AppID given (the first parameter), if any. */
-#define APP_JOIN                                                               \
-	" LEFT JOIN api_applications a ON a.app_id = ?" APIAPP_LEFT_JOINS
+/*
+ * The default template tt of the route (see est_route_stamp) and its CA
+ * tc: a label's (lt, l.template_id for a cms label, NULL otherwise), a cms
+ * server's default, a dps type's default operational template; all by
+ * unique keys.
+ */
+#define TMPL_COLUMNS " tt.id," TMPL_STAMP_BASE(tt, tc)
+#define TMPL_JOIN(lt)                                                          \
+	" LEFT JOIN device_type_op_templates dot ON dot.default_key = dt.id"   \
+	" LEFT JOIN est_server_templates sdt"                                  \
+	" ON s.kind = 'cms' AND sdt.default_key = s.id"                        \
+	" LEFT JOIN cert_templates tt"                                         \
+	" ON tt.id = COALESCE(" lt ", sdt.template_id, dot.template_id)"       \
+	" LEFT JOIN cas tc ON tc.id = tt.ca_id"
+/*
+ * The application of the AppID or certificate fingerprint given (the
+ * first parameter), if any.
+ */
+#define APP_JOIN(col)                                                          \
+	" LEFT JOIN api_applications a ON a." col " = ?" APIAPP_LEFT_JOINS
+#define WHERE_LABEL " WHERE l.domain = ? AND l.label = ? AND s.active = 1"
+#define WHERE_DOMAIN " WHERE s.domain = ? AND s.active = 1 LIMIT 2"
+#define BY_LABEL(col)                                                          \
+	"SELECT " ROUTE_COLUMNS ", l.id, l.label, l.device_type_id,"           \
+	" l.template_id," STAMP_COLUMNS "," TMPL_COLUMNS ", " APIAPP_COLUMNS   \
+	" FROM est_labels l"                                                   \
+	" JOIN est_servers s ON s.id = l.server_id"                            \
+	" LEFT JOIN device_types dt"                                           \
+	" ON s.kind = 'dps' AND dt.id = l.device_type_id" STAMP_JOIN_X         \
+		TMPL_JOIN("l.template_id") APP_JOIN(col) WHERE_LABEL
+/* Two rows are enough to tell "one" from "ambiguous". */
+#define BY_DOMAIN(col)                                                         \
+	"SELECT " ROUTE_COLUMNS ", NULL, NULL, NULL, NULL," STAMP_COLUMNS      \
+	"," TMPL_COLUMNS ", " APIAPP_COLUMNS                                   \
+	" FROM est_servers s LEFT JOIN device_types dt"                        \
+	" ON s.kind = 'dps' AND dt.id = s.device_type_id" STAMP_JOIN_X         \
+		TMPL_JOIN("NULL") APP_JOIN(col) WHERE_DOMAIN
 
 /* Kinds of the children's rows (the first column of R_CHILDREN). */
 #define CH_IP 1
 #define CH_TMPL 2
 #define CH_APP 3
 
+/* R_BY_LABEL and R_BY_DOMAIN, with the application by AppID, + R_BY_FP */
 static const struct db_stmt_def route_stmts[] = {
 #define R_BY_LABEL 0
-	{"est_route_label",
-	 "SELECT " ROUTE_COLUMNS ", l.id, l.label, l.device_type_id,"
-	 " l.template_id," STAMP_COLUMNS ", " APIAPP_COLUMNS
-	 " FROM est_labels l"
-	 " JOIN est_servers s ON s.id = l.server_id"
-	 " LEFT JOIN device_types dt"
-	 " ON s.kind = 'dps' AND dt.id = l.device_type_id" STAMP_JOIN_X APP_JOIN
-	 " WHERE l.domain = ? AND l.label = ? AND s.active = 1",
-	 3},
-/* Two rows are enough to tell "one" from "ambiguous". */
+	{"est_route_label", BY_LABEL("app_id"), 3},
 #define R_BY_DOMAIN 1
-	{"est_route_domain",
-	 "SELECT " ROUTE_COLUMNS ", NULL, NULL, NULL, NULL," STAMP_COLUMNS
-	 ", " APIAPP_COLUMNS " FROM est_servers s LEFT JOIN device_types dt"
-	 " ON s.kind = 'dps' AND dt.id = s.device_type_id" STAMP_JOIN_X APP_JOIN
-	 " WHERE s.domain = ? AND s.active = 1"
-	 " ORDER BY s.id LIMIT 2",
-	 2},
-#define R_CHILDREN 2
+	{"est_route_domain", BY_DOMAIN("app_id"), 2},
+#define R_BY_FP 2
+	{"est_route_label_fp", BY_LABEL("cert_fingerprint"), 3},
+	{"est_route_domain_fp", BY_DOMAIN("cert_fingerprint"), 2},
+#define R_CHILDREN 4
 	{"est_route_children",
 	 "SELECT 1 AS k, position AS pos, start_addr AS a, end_addr AS b,"
 	 " NULL AS ref, NULL AS flag"
@@ -254,6 +284,23 @@ stamp_from_row(const struct db_result *res, struct est_route_stamp *st)
 	return 0;
 }
 
+/* The default template's id and stamp; none when the route has none. */
+static int
+tmpl_stamp_from_row(const struct db_result *res, struct est_route_stamp *st)
+{
+	int r;
+
+	st->tmpl_id = 0;
+	memset(&st->tmpl, 0, sizeof(st->tmpl));
+	if (db_result_isnull(res, 0, R_TMPL_ID))
+		return 0;
+	if ((r = db_template_stamp_from_row(res, R_TMPL_STAMP, 0, &st->tmpl)) !=
+	    0)
+		return r;
+	st->tmpl_id = db_result_i64(res, 0, R_TMPL_ID);
+	return 0;
+}
+
 /* With a label, a cms server issues from the label's template only. */
 static int
 route_label_template(struct est_route *rt)
@@ -270,7 +317,7 @@ route_label_template(struct est_route *rt)
 
 int
 db_est_route_row(struct db *db, const char *host, const char *label,
-		 const char *app_id, struct est_route **out,
+		 const struct est_route_app *key, struct est_route **out,
 		 struct est_route_stamp *st, struct db_apiapp **app)
 {
 	char domain[ESTSRV_DOMAIN_MAX + 1];
@@ -279,6 +326,7 @@ db_est_route_row(struct db *db, const char *host, const char *label,
 	struct est_route *rt = NULL;
 	struct est_route_stamp s;
 	struct db_param p[3];
+	size_t by = 0; /* R_BY_FP for the fingerprint's statements */
 	int r;
 
 	if (db == NULL || out == NULL)
@@ -292,15 +340,20 @@ db_est_route_row(struct db *db, const char *host, const char *label,
 	    (label != NULL && estsrv_label_check(label) != 0))
 		return EST_E_NOTFOUND;
 	/* No application matches NULL (nor any name that is no AppID). */
-	p[0] = app != NULL && app_id != NULL && apiapp_id_valid(app_id)
-		       ? DB_STR(app_id)
-		       : DB_NULL;
+	p[0] = DB_NULL;
+	if (app != NULL && key != NULL && key->app_id != NULL) {
+		if (apiapp_id_valid(key->app_id))
+			p[0] = DB_STR(key->app_id);
+	} else if (app != NULL && key != NULL && key->cert_fp != NULL) {
+		p[0] = DB_BLOB(key->cert_fp, 32);
+		by = R_BY_FP;
+	}
 	p[1] = DB_STRN(domain, strlen(domain));
 	if (label != NULL) {
 		p[2] = DB_STR(label);
-		r = db_query(db, &route_stmts[R_BY_LABEL], p, 3, &res);
+		r = db_query(db, &route_stmts[by + R_BY_LABEL], p, 3, &res);
 	} else {
-		r = db_query(db, &route_stmts[R_BY_DOMAIN], p, 2, &res);
+		r = db_query(db, &route_stmts[by + R_BY_DOMAIN], p, 2, &res);
 	}
 	if (r != 0)
 		return r;
@@ -311,7 +364,8 @@ db_est_route_row(struct db *db, const char *host, const char *label,
 	else if ((rt = calloc(1, sizeof(*rt))) == NULL)
 		r = EST_E_NOMEM;
 	else if ((r = route_from_row(res, rt)) == 0 &&
-		 (r = stamp_from_row(res, &s)) == 0 && app != NULL &&
+		 (r = stamp_from_row(res, &s)) == 0 &&
+		 (r = tmpl_stamp_from_row(res, &s)) == 0 && app != NULL &&
 		 (r = db_apiapp_from_row(res, R_APP, &a)) == EST_E_NOTFOUND)
 		r = 0;
 	db_result_free(res);

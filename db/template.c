@@ -84,6 +84,9 @@ enum {
 	" ca_issuers_aia = ?, key_retention_days = ?"
 #define W_NCOLS 25
 
+#define STAMP_FROM                                                             \
+	" FROM cert_templates t JOIN cas c ON c.id = t.ca_id WHERE t.id = ?"
+
 static const struct db_stmt_def tmpl_stmts[] = {
 #define T_GET 0
 	{"template_get",
@@ -209,18 +212,9 @@ static const struct db_stmt_def tmpl_stmts[] = {
 	 * the attached custom extensions (a count and the sum of their
 	 * updated_at as numbers, which any single change moves).
 	 */
-	{"template_stamp",
-	 "SELECT t.updated_at, t.active, t.ca_id, c.updated_at, c.active"
-	 " FROM cert_templates t JOIN cas c ON c.id = t.ca_id WHERE t.id = ?",
-	 1},
+	{"template_stamp", "SELECT" TMPL_STAMP_BASE(t, c) STAMP_FROM, 1},
 #define T_STAMP_EXTS 18
-	{"template_stamp_exts",
-	 "SELECT t.updated_at, t.active, t.ca_id, c.updated_at, c.active,"
-	 " (SELECT CONCAT(COUNT(*), '/', IFNULL(SUM(e.updated_at + 0), 0))"
-	 "  FROM cert_template_extensions te"
-	 "  JOIN custom_extensions e ON e.id = te.extension_id"
-	 "  WHERE te.template_id = t.id)"
-	 " FROM cert_templates t JOIN cas c ON c.id = t.ca_id WHERE t.id = ?",
+	{"template_stamp_exts", "SELECT" TMPL_STAMP_COLUMNS(t, c) STAMP_FROM,
 	 1},
 #define T_MAPPED 19
 	/*
@@ -534,36 +528,42 @@ db_template_load(struct db *db, int64_t id, struct tmpl **out)
 }
 
 int
+db_template_stamp_from_row(const struct db_result *res, size_t col, int exts,
+			   struct db_template_stamp *out)
+{
+	const char *tv, *cv, *xv = "";
+
+	tv = db_result_str(res, 0, col, NULL);
+	cv = db_result_str(res, 0, col + 3, NULL);
+	if (exts)
+		xv = db_result_str(res, 0, col + 5, NULL);
+	if (tv == NULL || cv == NULL || xv == NULL ||
+	    strlen(tv) >= sizeof(out->tmpl) || strlen(cv) >= sizeof(out->ca) ||
+	    strlen(xv) >= sizeof(out->exts))
+		return EST_E_INTERNAL;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->tmpl, tv, strlen(tv));
+	memcpy(out->ca, cv, strlen(cv));
+	memcpy(out->exts, xv, strlen(xv));
+	out->tmpl_active = db_result_i64(res, 0, col + 1) != 0;
+	out->ca_id = db_result_i64(res, 0, col + 2);
+	out->ca_active = db_result_i64(res, 0, col + 4) != 0;
+	return 0;
+}
+
+int
 db_template_stamp(struct db *db, int64_t id, int exts,
 		  struct db_template_stamp *out)
 {
 	struct db_result *res = NULL;
 	struct db_param p[1];
-	const char *tv, *cv, *xv = "";
 	int r;
 
 	p[0] = DB_I64(id);
 	if ((r = db_query_one(db, &tmpl_stmts[exts ? T_STAMP_EXTS : T_STAMP], p,
 			      1, &res)) != 0)
 		return r;
-	tv = db_result_str(res, 0, 0, NULL);
-	cv = db_result_str(res, 0, 3, NULL);
-	if (exts)
-		xv = db_result_str(res, 0, 5, NULL);
-	if (tv == NULL || cv == NULL || xv == NULL ||
-	    strlen(tv) >= sizeof(out->tmpl) || strlen(cv) >= sizeof(out->ca) ||
-	    strlen(xv) >= sizeof(out->exts)) {
-		r = EST_E_INTERNAL;
-		goto out;
-	}
-	memset(out, 0, sizeof(*out));
-	memcpy(out->tmpl, tv, strlen(tv));
-	memcpy(out->ca, cv, strlen(cv));
-	memcpy(out->exts, xv, strlen(xv));
-	out->tmpl_active = db_result_i64(res, 0, 1) != 0;
-	out->ca_id = db_result_i64(res, 0, 2);
-	out->ca_active = db_result_i64(res, 0, 4) != 0;
-out:
+	r = db_template_stamp_from_row(res, 0, exts, out);
 	db_result_free(res);
 	return r;
 }

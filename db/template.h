@@ -56,6 +56,26 @@ struct db_template_stamp {
 };
 int db_template_stamp(struct db *db, int64_t id, int exts,
 		      struct db_template_stamp *out);
+/*
+ * The same stamp read by another statement of db/ (estuary-est's route):
+ * its columns, TMPL_STAMP_COLUMNS of template alias t and CA alias c,
+ * then db_template_stamp_from_row() from column col of row 0.  The first
+ * TMPL_STAMP_NCOLS - 1 columns are the stamp without the extensions.
+ */
+#define TMPL_STAMP_BASE(t, c)                                                  \
+	" " #t ".updated_at, " #t ".active, " #t ".ca_id, " #c                 \
+	".updated_at, " #c ".active"
+#define TMPL_STAMP_COLUMNS(t, c)                                               \
+	TMPL_STAMP_BASE(t, c)                                                  \
+	","                                                                    \
+	" (SELECT CONCAT(COUNT(*), '/', IFNULL(SUM(e.updated_at + 0), 0))"     \
+	" FROM cert_template_extensions te"                                    \
+	" JOIN custom_extensions e ON e.id = te.extension_id"                  \
+	" WHERE te.template_id = " #t ".id)"
+#define TMPL_STAMP_NCOLS 6
+struct db_result;
+int db_template_stamp_from_row(const struct db_result *res, size_t col,
+			       int exts, struct db_template_stamp *out);
 
 /*
  * List filters; 0, NULL or -1 (active) do not filter.  The scope_* members

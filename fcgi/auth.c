@@ -590,31 +590,40 @@ resolve_basic(struct db *db, const struct request *req, struct principal *p)
 	return r;
 }
 
+/*
+ * The application a whose certificate the request presented.  A
+ * certificate that belongs to no application (a NULL) is not audited: a
+ * strong-authentication user's browser sends its certificate before the
+ * login too.
+ */
+static int
+cert_check(struct db *db, const struct request *req, const struct db_apiapp *a,
+	   struct principal *p)
+{
+	const char *why;
+
+	if (a == NULL)
+		return EST_E_UNAUTH;
+	if ((why = app_unusable(a)) != NULL)
+		return app_failed(db, req, a, NULL, why);
+	return app_principal(db, a, AUTH_CERT, p);
+}
+
 static int
 resolve_cert(struct db *db, const struct request *req, struct principal *p)
 {
 	struct db_apiapp *a = NULL;
 	uint8_t fp[32];
-	const char *why;
 	int r;
 
 	if (!auth_cert_usable(req))
 		return EST_E_UNAUTH;
 	if ((r = auth_cert_fingerprint(req->client_cert, fp)) != 0)
 		return r;
-	/*
-	 * A certificate that belongs to no application is not audited: a
-	 * strong-authentication user's browser sends its certificate before
-	 * the login too.
-	 */
-	if ((r = db_apiapp_get_by_cert(db, fp, &a)) == EST_E_NOTFOUND)
-		return EST_E_UNAUTH;
-	if (r != 0)
+	r = db_apiapp_get_by_cert(db, fp, &a);
+	if (r != 0 && r != EST_E_NOTFOUND)
 		return r;
-	if ((why = app_unusable(a)) != NULL)
-		r = app_failed(db, req, a, NULL, why);
-	else
-		r = app_principal(db, a, AUTH_CERT, p);
+	r = cert_check(db, req, a, p);
 	db_apiapp_free(a);
 	return r;
 }
@@ -744,22 +753,29 @@ auth_resolve_app(struct hctx *c, const struct request *req, int basic,
 }
 
 int
-auth_resolve_app_row(struct hctx *c, const struct request *req,
+auth_resolve_app_row(struct hctx *c, const struct request *req, int basic,
 		     const struct db_apiapp *a, struct principal *p)
 {
 	struct principal tmp;
+	uint8_t fp[32];
 	struct db *db;
 	int r;
 
-	if (req->auth_user == NULL)
+	if (basic ? req->auth_user == NULL : !auth_cert_usable(req))
 		return EST_E_UNAUTH;
-	/* A row that is not the AppID's would be another's credentials. */
-	if (a != NULL &&
+	/* A row that is not the credential's would be another's. */
+	if (a != NULL && basic &&
 	    (a->app_id == NULL || strcmp(a->app_id, req->auth_user) != 0))
+		return EST_E_INTERNAL;
+	if (a != NULL && !basic &&
+	    ((r = auth_cert_fingerprint(req->client_cert, fp)) != 0 ||
+	     !a->has_cert || memcmp(a->cert_fp, fp, sizeof(fp)) != 0))
 		return EST_E_INTERNAL;
 	if ((r = ctx_db(c, &db)) != 0)
 		return r;
-	if ((r = basic_check(db, req, a, &tmp)) == 0)
+	r = basic ? basic_check(db, req, a, &tmp)
+		  : cert_check(db, req, a, &tmp);
+	if (r == 0)
 		*p = tmp;
 	explicit_bzero(&tmp, sizeof(tmp));
 	return r;

@@ -147,16 +147,16 @@ int auth_resolve(struct hctx *c, const struct request *req,
  * auth_resolve(); sessions are never considered.  EST_E_UNAUTH when the
  * request holds no such credential or it names no active application.
  */
-/*
- * auth_resolve_app() by AppID:AppKey with the AppID's row already read
- * (a, NULL when no application has that AppID): the same checks and the
- * same audit, without the lookup.
- */
-struct db_apiapp;
-int auth_resolve_app_row(struct hctx *c, const struct request *req,
-			 const struct db_apiapp *a, struct principal *p);
 int auth_resolve_app(struct hctx *c, const struct request *req, int basic,
 		     struct principal *p);
+/*
+ * auth_resolve_app() with the application's row already read (a, NULL
+ * when no application has that AppID, or that certificate's fingerprint
+ * for basic 0): the same checks and the same audit, without the lookup.
+ */
+struct db_apiapp;
+int auth_resolve_app_row(struct hctx *c, const struct request *req, int basic,
+			 const struct db_apiapp *a, struct principal *p);
 
 /* The handler of a route that needs authentication. */
 typedef int (*auth_fn)(struct hctx *c, const struct request *req,

@@ -86,12 +86,12 @@ struct est_call {
 	struct prov_scope scope;
 	int enroll; /* an enrollment: refusals are recorded */
 	/*
-	 * The API application that the request's HTTP Basic user names,
-	 * read with the route (NULL for none) when app_read is set: that
-	 * user is an AppID.
+	 * The API application that the request's TLS client certificate
+	 * (app_by EST_APP_BY_CERT) or else its HTTP Basic user, an AppID
+	 * (EST_APP_BY_ID), names, read with the route (NULL for none).
 	 */
 	struct db_apiapp *app;
-	int app_read;
+	enum { EST_APP_NONE = 0, EST_APP_BY_ID, EST_APP_BY_CERT } app_by;
 };
 
 /* How the client authenticated (est_auth.c). */

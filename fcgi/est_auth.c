@@ -79,15 +79,15 @@ app_accepted(const struct est_route *rt, const struct principal *p)
 
 /*
  * An application by certificate (basic 0) or by AppID:AppKey (basic 1)
- * (auth_resolve_app() of fcgi/auth.c; the AppID's row read with the
- * route when there is one).  EST_E_UNAUTH when it names no application
- * (or the key is wrong: audited there).
+ * (auth_resolve_app() of fcgi/auth.c; the application's row read with
+ * the route when it was read by that credential).  EST_E_UNAUTH when it
+ * names no application (or the key is wrong: audited there).
  */
 static int
 app_resolve(struct est_call *ec, int basic, struct principal *p)
 {
-	if (basic && ec->app_read)
-		return auth_resolve_app_row(ec->c, ec->req, ec->app, p);
+	if (ec->app_by == (basic ? EST_APP_BY_ID : EST_APP_BY_CERT))
+		return auth_resolve_app_row(ec->c, ec->req, basic, ec->app, p);
 	return auth_resolve_app(ec->c, ec->req, basic, p);
 }
 

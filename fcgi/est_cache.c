@@ -183,14 +183,15 @@ route_clone(const struct est_route *rt, struct est_route **out)
 
 int
 est_cache_route(struct est_cache *ec, struct db *db, const char *host,
-		const char *label, const char *app_id, struct est_route **out,
-		struct est_route_stamp *st, struct db_apiapp **app)
+		const char *label, const struct est_route_app *key,
+		struct est_route **out, struct est_route_stamp *st,
+		struct db_apiapp **app)
 {
 	struct est_route *rt = NULL, *cp = NULL;
 	struct route_slot *s;
 	int r;
 
-	if ((r = db_est_route_row(db, host, label, app_id, &rt, st, app)) != 0)
+	if ((r = db_est_route_row(db, host, label, key, &rt, st, app)) != 0)
 		return r;
 	s = route_slot_for(ec, rt->server_id, rt->label_id);
 	if (s->server_id == rt->server_id && s->label_id == rt->label_id &&

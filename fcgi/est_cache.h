@@ -43,12 +43,13 @@ struct est_cache *est_cache_get(void);
  * db_est_route() through the cache: the route's row and its versions
  * (one statement) into *out and *st, the server's children from the
  * cache when their version matches, else read (a second statement) and
- * kept.  With app not NULL, the API application of AppID app_id comes
+ * kept.  With app not NULL, the API application that key names comes
  * with the route's row (db_est_route_row()).
  */
 struct db_apiapp;
+struct est_route_app;
 int est_cache_route(struct est_cache *ec, struct db *db, const char *host,
-		    const char *label, const char *app_id,
+		    const char *label, const struct est_route_app *key,
 		    struct est_route **out, struct est_route_stamp *st,
 		    struct db_apiapp **app);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "apiapp.h"
+#include "auth.h"
 #include "ctx.h"
 #include "db.h"
 #include "err.h"
@@ -57,8 +58,11 @@ int
 est_call_start(struct est_call *ec, struct hctx *c, const struct request *req,
 	       enum prov_channel channel, int enroll, struct prov_error *e)
 {
+	struct est_route_app key = {NULL, NULL};
+	struct issue_cache *ic = NULL;
 	const char *label = NULL;
 	struct est_route *rt = NULL;
+	uint8_t fp[32];
 	int r;
 
 	memset(ec, 0, sizeof(*ec));
@@ -82,13 +86,19 @@ est_call_start(struct est_call *ec, struct hctx *c, const struct request *req,
 	if (req->host == NULL || req->host_is_ip)
 		return est_fail(e, 404, PROV_R_UNKNOWN_TYPE,
 				"unknown EST domain");
-	ec->app_read =
-		req->auth_user != NULL && apiapp_id_valid(req->auth_user);
-	r = est_cache_route(ec->cache, ec->db, req->host, label,
-			    ec->app_read ? req->auth_user : NULL, &rt,
+	/* A certificate is tried first (est_auth.c): its application. */
+	if (auth_cert_usable(req) &&
+	    auth_cert_fingerprint(req->client_cert, fp) == 0) {
+		key.cert_fp = fp;
+		ec->app_by = EST_APP_BY_CERT;
+	} else if (req->auth_user != NULL && apiapp_id_valid(req->auth_user)) {
+		key.app_id = req->auth_user;
+		ec->app_by = EST_APP_BY_ID;
+	}
+	r = est_cache_route(ec->cache, ec->db, req->host, label, &key, &rt,
 			    &ec->stamp, &ec->app);
 	if (r != 0)
-		ec->app_read = 0;
+		ec->app_by = EST_APP_NONE;
 	if (r == EST_E_NOTFOUND)
 		return est_fail(e, 404, PROV_R_UNKNOWN_TYPE,
 				label != NULL ? "unknown EST label"
@@ -103,6 +113,12 @@ est_call_start(struct est_call *ec, struct hctx *c, const struct request *req,
 	ec->scope.tenant_id = rt->tenant_id;
 	ec->scope.org_id = rt->org_id;
 	ec->scope.device_type_id = rt->device_type_id;
+	/* The default template's stamp came with the route: no re-read. */
+	if (ec->stamp.tmpl_id != 0) {
+		if ((r = est_icache(ec, &ic)) != 0)
+			return est_fail_code(e, r);
+		issue_cache_prime(ic, ec->stamp.tmpl_id, &ec->stamp.tmpl);
+	}
 	if (!est_route_ip_allowed(
 		    rt, remote_text(req) != NULL ? remote_text(req) : ""))
 		return est_fail(e, 403, PROV_R_WRONG_TYPE,
@@ -138,7 +154,10 @@ est_call_clear(struct est_call *ec)
 	ec->route = NULL;
 	db_apiapp_free(ec->app);
 	ec->app = NULL;
-	ec->app_read = 0;
+	ec->app_by = EST_APP_NONE;
+	/* A stamp not taken is this request's only. */
+	if (ec->c != NULL)
+		issue_cache_prime(ec->c->icache, 0, NULL);
 }
 
 int

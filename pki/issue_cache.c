@@ -31,6 +31,8 @@ struct issue_slot {
 struct issue_cache {
 	struct issue_slot slot[ISSUE_CACHE_SLOTS];
 	uint64_t clock;
+	int64_t primed_id; /* issue_cache_prime(); 0 for none */
+	struct db_template_stamp primed;
 };
 
 struct issue_cache *
@@ -59,13 +61,32 @@ issue_cache_free(struct issue_cache *c)
 	free(c);
 }
 
+/*
+ * Whether stamp b, read now, vouches for the rows loaded under a.  The
+ * extensions' part counts only for a template that has extensions (exts):
+ * attaching the first one moves the template's own version.
+ */
 static int
 stamp_equal(const struct db_template_stamp *a,
-	    const struct db_template_stamp *b)
+	    const struct db_template_stamp *b, int exts)
 {
 	return a->ca_id == b->ca_id && a->tmpl_active == b->tmpl_active &&
 	       a->ca_active == b->ca_active && strcmp(a->tmpl, b->tmpl) == 0 &&
-	       strcmp(a->ca, b->ca) == 0 && strcmp(a->exts, b->exts) == 0;
+	       strcmp(a->ca, b->ca) == 0 &&
+	       (!exts || strcmp(a->exts, b->exts) == 0);
+}
+
+void
+issue_cache_prime(struct issue_cache *c, int64_t id,
+		  const struct db_template_stamp *st)
+{
+	if (c == NULL)
+		return;
+	c->primed_id = id > 0 && st != NULL ? id : 0;
+	if (c->primed_id != 0)
+		c->primed = *st;
+	else
+		memset(&c->primed, 0, sizeof(c->primed));
 }
 
 /* The slot of id, or else an empty one, or else the least recently used. */
@@ -95,7 +116,7 @@ issue_cache_get(struct issue_cache *c, struct db *db, int64_t id,
 	struct issue_slot *s;
 	struct tmpl *nt = NULL;
 	struct db_ca *nca = NULL;
-	int r;
+	int primed, r;
 
 	if (c == NULL || db == NULL || id <= 0 || t == NULL || ca == NULL)
 		return id <= 0 ? EST_E_NOTFOUND : EST_E_INVAL;
@@ -103,12 +124,19 @@ issue_cache_get(struct issue_cache *c, struct db *db, int64_t id,
 	/*
 	 * A template cached without custom extensions needs no stamp of
 	 * them: attaching one moves the template's own version.  An empty
-	 * or other slot takes the whole stamp, for whatever is loaded.
+	 * or other slot takes the whole stamp, for whatever is loaded.  A
+	 * primed stamp has no extensions' part: it serves the first case.
 	 */
-	if ((r = db_template_stamp(db, id, s->id != id || s->t->nexts > 0,
+	primed = c->primed_id == id && s->id == id && s->t->nexts == 0;
+	if (primed)
+		st = c->primed;
+	if (c->primed_id == id)
+		issue_cache_prime(c, 0, NULL);
+	if (!primed &&
+	    (r = db_template_stamp(db, id, s->id != id || s->t->nexts > 0,
 				   &st)) != 0)
 		goto fail;
-	if (s->id == id && stamp_equal(&s->stamp, &st))
+	if (s->id == id && stamp_equal(&s->stamp, &st, s->t->nexts > 0))
 		goto hit;
 	/* Loaded after the stamp was read: never older than the stamp. */
 	if ((r = db_template_load(db, id, &nt)) != 0)

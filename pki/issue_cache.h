@@ -39,4 +39,17 @@ void issue_cache_free(struct issue_cache *c);
 int issue_cache_get(struct issue_cache *c, struct db *db, int64_t id,
 		    const struct tmpl **t, const struct db_ca **ca);
 
+/*
+ * A stamp of template id (db_template_stamp() without the extensions)
+ * that the caller read in this request with another statement, before
+ * anything the cache would load: the next issue_cache_get() of id takes
+ * it instead of reading its own, once, when the cache holds id and id has
+ * no custom extensions (which such a stamp does not vouch for).  id 0 (st
+ * NULL) drops a stamp not taken; a caller primes per request and drops at
+ * its end, so that no stamp outlives the request it was read for.
+ */
+struct db_template_stamp;
+void issue_cache_prime(struct issue_cache *c, int64_t id,
+		       const struct db_template_stamp *st);
+
 #endif

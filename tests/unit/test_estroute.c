@@ -25,6 +25,8 @@
 #include "err.h"
 #include "estsrv.h"
 #include "harness.h"
+#include "issue_cache.h"
+#include "tmpl.h"
 
 static struct conf *conf;
 static struct db *admin, *db;
@@ -54,6 +56,30 @@ static const struct db_stmt_def t_stmts[] = {
 	 "INSERT INTO api_applications (app_id, name, key_hash, tenant_id,"
 	 " role, active) VALUES (?, ?, 'x', ?, 'tenant_operator', ?)",
 	 4},
+#define T_APP_FP 5
+	{"t_app_fp",
+	 "UPDATE api_applications SET cert_fingerprint = ?"
+	 " WHERE id = ?",
+	 2},
+#define T_OP_DEFAULT 6
+	{"t_op_default",
+	 "INSERT INTO device_type_op_templates (device_type_id, template_id,"
+	 " position, is_default) VALUES (?, ?, 0, 1)",
+	 2},
+#define T_TMPL_ACTIVE 7
+	{"t_tmpl_active", "UPDATE cert_templates SET active = ? WHERE id = ?",
+	 2},
+#define T_EXT 8
+	{"t_ext",
+	 "INSERT INTO custom_extensions (name, oid, value_type, value,"
+	 " value_der) VALUES ('route-ext', '1.3.6.1.4.1.99999.7', 'utf8string',"
+	 " 'x', UNHEX('0C0178'))",
+	 0},
+#define T_TMPL_EXT 9
+	{"t_tmpl_ext",
+	 "INSERT INTO cert_template_extensions (template_id, extension_id)"
+	 " VALUES (?, ?)",
+	 2},
 };
 
 static int
@@ -613,10 +639,12 @@ test_names(void)
 }
 
 /*
- * The application of a request's AppID comes with the route's row, from
- * the same statement: the row of that AppID and no other, none for an
- * unknown AppID, none for a user name that is no AppID (even one that an
- * application row has), none without a user.
+ * The application of a request's AppID or certificate comes with the
+ * route's row, from the same statement: the row of that AppID and no
+ * other, none for an unknown AppID, none for a user name that is no AppID
+ * (even one that an application row has), none without a user; by a
+ * certificate's fingerprint, that application's row, none for another
+ * fingerprint; an AppID given with a fingerprint is what is read.
  */
 static void
 test_route_app(void)
@@ -624,6 +652,13 @@ test_route_app(void)
 	static const char *const id_on = "0123456789abcdef0123456789abcdef";
 	static const char *const id_off = "fedcba9876543210fedcba9876543210";
 	static const char *const id_none = "00000000000000000000000000000000";
+	static const uint8_t fp_on[32] = {0xa5, 1, 2, 3};
+	static const uint8_t fp_none[32] = {0x5a, 1, 2, 3};
+	struct est_route_app k_on = {id_on, NULL}, k_off = {id_off, NULL};
+	struct est_route_app k_none = {id_none, NULL},
+			     k_bad = {"route-app", NULL};
+	struct est_route_app k_fp = {NULL, fp_on}, k_nofp = {NULL, fp_none};
+	struct est_route_app k_both = {id_off, fp_on};
 	struct est_route_stamp st;
 	struct db_apiapp *app = NULL;
 	struct est_route *rt = NULL;
@@ -640,10 +675,13 @@ test_route_app(void)
 	p[1] = DB_STR("route app off");
 	p[3] = DB_I64(0);
 	CU_ASSERT_EQUAL_FATAL(exec_id(db, T_APP_ID, p, 4, &off), 0);
+	p[0] = DB_BLOB(fp_on, sizeof(fp_on));
+	p[1] = DB_I64(on);
+	CU_ASSERT_EQUAL_FATAL(exec_id(admin, T_APP_FP, p, 2, NULL), 0);
 	dps_init(&s, ta, a1, "apps.example.com", NULL, 0);
 	CU_ASSERT_FATAL((srv = insert(&s)) > 0);
 
-	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, id_on,
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, &k_on,
 					 &rt, &st, &app),
 			0);
 	CU_ASSERT(rt != NULL && rt->server_id == srv);
@@ -653,13 +691,13 @@ test_route_app(void)
 	CU_ASSERT_STRING_EQUAL(app->name, "route app on");
 	CU_ASSERT_EQUAL(app->tenant_id, ta);
 	CU_ASSERT(app->active && !app->revoked && !app->expired &&
-		  app->tenant_active && app->org_active && !app->has_cert);
+		  app->tenant_active && app->org_active && app->has_cert);
 	db_apiapp_free(app);
 	est_route_free(rt);
 	app = NULL;
 	rt = NULL;
 
-	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, id_off,
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, &k_off,
 					 &rt, NULL, &app),
 			0);
 	CU_ASSERT_FATAL(app != NULL);
@@ -669,15 +707,15 @@ test_route_app(void)
 	app = NULL;
 	rt = NULL;
 
-	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, id_none,
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, &k_none,
 					 &rt, NULL, &app),
 			0);
 	CU_ASSERT(rt != NULL && app == NULL);
 	est_route_free(rt);
 	rt = NULL;
 	/* "route-app" is an application's app_id here, but no AppID. */
-	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL,
-					 "route-app", &rt, NULL, &app),
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, &k_bad,
+					 &rt, NULL, &app),
 			0);
 	CU_ASSERT(rt != NULL && app == NULL);
 	est_route_free(rt);
@@ -688,21 +726,190 @@ test_route_app(void)
 	CU_ASSERT(rt != NULL && app == NULL);
 	est_route_free(rt);
 	rt = NULL;
+	/* By a certificate's fingerprint: that application's row. */
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, &k_fp,
+					 &rt, NULL, &app),
+			0);
+	CU_ASSERT_FATAL(rt != NULL && app != NULL);
+	CU_ASSERT(app->id == on && app->has_cert &&
+		  memcmp(app->cert_fp, fp_on, sizeof(fp_on)) == 0);
+	db_apiapp_free(app);
+	est_route_free(rt);
+	app = NULL;
+	rt = NULL;
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, &k_nofp,
+					 &rt, NULL, &app),
+			0);
+	CU_ASSERT(rt != NULL && app == NULL);
+	est_route_free(rt);
+	rt = NULL;
+	/* An AppID, when given, is what is read. */
+	CU_ASSERT_EQUAL(db_est_route_row(db, "apps.example.com", NULL, &k_both,
+					 &rt, NULL, &app),
+			0);
+	CU_ASSERT(rt != NULL && app != NULL && app->id == off);
+	db_apiapp_free(app);
+	est_route_free(rt);
+	app = NULL;
+	rt = NULL;
 	/* An unknown domain: no route, and no application either. */
 	app = (struct db_apiapp *)&st;
-	CU_ASSERT_EQUAL(db_est_route_row(db, "nowhere.example.com", NULL, id_on,
+	CU_ASSERT_EQUAL(db_est_route_row(db, "nowhere.example.com", NULL, &k_on,
 					 &rt, NULL, &app),
 			EST_E_NOTFOUND);
 	CU_ASSERT(rt == NULL && app == NULL);
 }
 
+/* Whether the route's template stamp is the one db_template_stamp reads. */
+static int
+tmpl_stamp_is(const struct est_route_stamp *st, int64_t id)
+{
+	struct db_template_stamp t;
+
+	if (st->tmpl_id != id || db_template_stamp(db, id, 0, &t) != 0)
+		return 0;
+	return strcmp(t.tmpl, st->tmpl.tmpl) == 0 &&
+	       strcmp(t.ca, st->tmpl.ca) == 0 && st->tmpl.exts[0] == '\0' &&
+	       t.ca_id == st->tmpl.ca_id &&
+	       t.tmpl_active == st->tmpl.tmpl_active &&
+	       t.ca_active == st->tmpl.ca_active;
+}
+
+/*
+ * The route's row carries the stamp of the template it issues from by
+ * default: a cms server's default template, a cms label's template, a
+ * dps type's default operational template; none for a type without one.
+ * The flags are the rows' own, read live.
+ */
+static void
+test_route_tmpl(void)
+{
+	struct estsrv_tmpl tm[2] = {{tmpl1, 0}, {tmpl2, 1}};
+	struct est_route_stamp st;
+	struct est_route *rt = NULL;
+	struct db_param p[2];
+	struct estsrv s;
+	int64_t id, dt;
+
+	dps_init(&s, ta, a1, "tcms.example.com", NULL, 0);
+	s.kind = ESTSRV_KIND_CMS;
+	s.device_type_id = 0;
+	s.auth_factory_cert = 0;
+	s.auth_app_key = 1;
+	s.templates = tm;
+	s.ntemplates = 2;
+	CU_ASSERT_FATAL((id = insert(&s)) > 0);
+	CU_ASSERT_FATAL(label_add(id, "tlab", 0, tmpl1) > 0);
+	CU_ASSERT_EQUAL_FATAL(db_est_route_row(db, "tcms.example.com", NULL,
+					       NULL, &rt, &st, NULL),
+			      0);
+	CU_ASSERT(tmpl_stamp_is(&st, tmpl2));
+	est_route_free(rt);
+	rt = NULL;
+	CU_ASSERT_EQUAL_FATAL(db_est_route_row(db, "tcms.example.com", "tlab",
+					       NULL, &rt, &st, NULL),
+			      0);
+	CU_ASSERT(tmpl_stamp_is(&st, tmpl1));
+	est_route_free(rt);
+	rt = NULL;
+
+	/* dps: none until the type has a default operational template. */
+	CU_ASSERT_FATAL((dt = devtype_add("route-type-tmpl")) > 0);
+	dps_init(&s, ta, a1, "tdps.example.com", NULL, 0);
+	s.device_type_id = dt;
+	CU_ASSERT_FATAL(insert(&s) > 0);
+	CU_ASSERT_EQUAL_FATAL(db_est_route_row(db, "tdps.example.com", NULL,
+					       NULL, &rt, &st, NULL),
+			      0);
+	CU_ASSERT_EQUAL(st.tmpl_id, 0);
+	est_route_free(rt);
+	rt = NULL;
+	p[0] = DB_I64(dt);
+	p[1] = DB_I64(tmpl1);
+	CU_ASSERT_EQUAL_FATAL(exec_id(admin, T_OP_DEFAULT, p, 2, NULL), 0);
+	p[0] = DB_I64(0);
+	CU_ASSERT_EQUAL_FATAL(exec_id(admin, T_TMPL_ACTIVE, p, 2, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(db_est_route_row(db, "tdps.example.com", NULL,
+					       NULL, &rt, &st, NULL),
+			      0);
+	CU_ASSERT(tmpl_stamp_is(&st, tmpl1));
+	CU_ASSERT_EQUAL(st.tmpl.tmpl_active, 0);
+	est_route_free(rt);
+	p[0] = DB_I64(1);
+	CU_ASSERT_EQUAL(exec_id(admin, T_TMPL_ACTIVE, p, 2, NULL), 0);
+}
+
+/* Template id through cache ic: its active flag as handed out, or -1. */
+static int
+cached_active(struct issue_cache *ic, int64_t id)
+{
+	const struct tmpl *t = NULL;
+	const struct db_ca *ca = NULL;
+
+	if (issue_cache_get(ic, db, id, &t, &ca) != 0 || t == NULL ||
+	    ca == NULL)
+		return -1;
+	return t->active;
+}
+
+/*
+ * The issuing cache takes a stamp read with the route (issue_cache_prime)
+ * for a template it holds without custom extensions, once; a stamp that
+ * says "inactive" of an active template shows which stamp was used.  An
+ * empty cache, a template with extensions, another template's or a
+ * dropped stamp make it read its own.
+ */
+static void
+test_icache_prime(void)
+{
+	struct issue_cache *ic = issue_cache_new();
+	struct db_template_stamp st, st3;
+	struct db_param p[2];
+	int64_t t3 = 0, ext = 0, ca = 0;
+
+	CU_ASSERT_FATAL(ic != NULL);
+	CU_ASSERT_EQUAL_FATAL(db_template_stamp(db, tmpl2, 0, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(st.tmpl_active, 1);
+	st.tmpl_active = 0;
+	issue_cache_prime(ic, tmpl2, &st);
+	CU_ASSERT_EQUAL(cached_active(ic, tmpl2), 1);
+	issue_cache_prime(ic, tmpl2, &st);
+	CU_ASSERT_EQUAL(cached_active(ic, tmpl2), 0);
+	CU_ASSERT_EQUAL(cached_active(ic, tmpl2), 1);
+	issue_cache_prime(ic, tmpl1, &st);
+	CU_ASSERT_EQUAL(cached_active(ic, tmpl2), 1);
+	issue_cache_prime(ic, tmpl2, &st);
+	issue_cache_prime(ic, 0, NULL);
+	CU_ASSERT_EQUAL(cached_active(ic, tmpl2), 1);
+
+	/* A template with a custom extension: never by a primed stamp. */
+	CU_ASSERT_EQUAL_FATAL(db_template_stamp(db, tmpl1, 0, &st3), 0);
+	ca = st3.ca_id;
+	p[0] = DB_STR("route-t3");
+	p[1] = DB_I64(ca);
+	CU_ASSERT_EQUAL_FATAL(exec_id(admin, T_TMPL, p, 2, &t3), 0);
+	CU_ASSERT_EQUAL_FATAL(exec_id(admin, T_EXT, NULL, 0, &ext), 0);
+	p[0] = DB_I64(t3);
+	p[1] = DB_I64(ext);
+	CU_ASSERT_EQUAL_FATAL(exec_id(admin, T_TMPL_EXT, p, 2, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(cached_active(ic, t3), 1);
+	CU_ASSERT_EQUAL_FATAL(db_template_stamp(db, t3, 0, &st3), 0);
+	st3.tmpl_active = 0;
+	issue_cache_prime(ic, t3, &st3);
+	CU_ASSERT_EQUAL(cached_active(ic, t3), 1);
+	issue_cache_free(ic);
+}
+
 static CU_TestInfo tests[] = {
 	{"domain and label syntax", test_names},
-	{"the application of an AppID with the route", test_route_app},
+	{"the application of an AppID or certificate with the route",
+	 test_route_app},
 	{"route by domain, allow list", test_domain_route},
 	{"labels, ambiguity, inactive, domain change",
 	 test_labels_and_ambiguity},
 	{"cms route and a label's template", test_cms_route},
+	{"the route's default template stamp", test_route_tmpl},
+	{"the issuing cache takes the route's stamp", test_icache_prime},
 	{"the domain rule", test_domain_rule},
 	{"two tenants race for a domain", test_domain_race},
 	{"lists and labels", test_reads},
