@@ -443,7 +443,8 @@ int
 prov_finish_tx(struct prov_call *c, const char *action, struct prov_error *e)
 {
 	struct db_enrollment en;
-	struct audit_event ev;
+	struct audit_event ev[2];
+	const struct audit_event *evs[2] = {&ev[0], &ev[1]};
 	char *det = NULL;
 	int r;
 
@@ -472,19 +473,21 @@ prov_finish_tx(struct prov_call *c, const char *action, struct prov_error *e)
 	if ((r = details(c, device_mode_name(DEVICE_MODE_OPERATIONAL), &det)) !=
 	    0)
 		return prov_from_code(e, r, "audit");
-	/* Audit rows go last: they hold the chain's head until the commit. */
-	memset(&ev, 0, sizeof(ev));
-	actor(c, &ev);
-	ev.action = action;
-	ev.outcome = AUDIT_SUCCESS;
-	ev.details = det;
-	if ((r = db_audit_append(c->db, &ev)) == 0) {
-		ev.entity = "certificate";
-		ev.entity_id = c->res->id;
-		ev.entity_name = NULL;
-		ev.action = "issue";
-		r = db_audit_append(c->db, &ev);
-	}
+	/*
+	 * Audit rows go last: they hold the chain's head until the commit.
+	 * The device's row, then the certificate's, in one append.
+	 */
+	memset(&ev[0], 0, sizeof(ev[0]));
+	actor(c, &ev[0]);
+	ev[0].action = action;
+	ev[0].outcome = AUDIT_SUCCESS;
+	ev[0].details = det;
+	ev[1] = ev[0];
+	ev[1].entity = "certificate";
+	ev[1].entity_id = c->res->id;
+	ev[1].entity_name = NULL;
+	ev[1].action = "issue";
+	r = db_audit_append_many(c->db, evs, 2);
 	free(det);
 	return r != 0 ? prov_from_code(e, r, "audit") : 0;
 }
