@@ -383,33 +383,15 @@ struct issue_job {
 	int csr;
 };
 
-static int
-job_write(struct txjob *j, struct hctx *c, int alone)
-{
-	struct issue_job *ij = (struct issue_job *)j;
-	struct db *db;
-	int r;
-
-	/*
-	 * A serial number taken meanwhile is signed again with another, on
-	 * the signer connection of the thread, but only in a transaction of
-	 * its own (a group rolls back and runs each job alone).
-	 */
-	if ((r = ctx_db(c, &db)) != 0 ||
-	    (r = issue_cert_store_lazy(db, alone ? ctx_signer_cb : NULL, c,
-				       ij->res)) != 0)
-		return r;
-	return issue_audit(db, &ij->actor, ij->res, ij->ca_id, ij->template_id,
-			   ij->csr, 0);
-}
-
 /*
- * The rows of several jobs, in one statement, and their audit rows in
- * another: the statements of n certificates cost the server about what
- * one certificate's did.
+ * The rows of n jobs in one statement, and their audit rows in another:
+ * the statements of n certificates cost the server about what one
+ * certificate's did.  A serial number taken meanwhile is signed again
+ * with another, on the signer connection of the thread, but only in a
+ * transaction of its own (a group rolls back and runs each job alone).
  */
 static int
-job_write_many(struct txjob **jobs, size_t n, struct hctx *c)
+job_write(struct txjob **jobs, size_t n, struct hctx *c, int alone)
 {
 	struct issue_result *res[TXQ_GROUP_MAX];
 	struct rest_audit_row rows[TXQ_GROUP_MAX];
@@ -419,13 +401,15 @@ job_write_many(struct txjob **jobs, size_t n, struct hctx *c)
 	size_t i, made = 0;
 	int r;
 
-	if (n > TXQ_GROUP_MAX)
+	if (n == 0 || n > TXQ_GROUP_MAX || (alone && n != 1))
 		return EST_E_INVAL;
 	if ((r = ctx_db(c, &db)) != 0)
 		return r;
 	for (i = 0; i < n; i++)
 		res[i] = ((struct issue_job *)jobs[i])->res;
-	if ((r = issue_cert_store_many(db, res, n)) != 0)
+	r = alone ? issue_cert_store_lazy(db, ctx_signer_cb, c, res[0])
+		  : issue_cert_store_many(db, res, n);
+	if (r != 0)
 		return r;
 	for (i = 0; i < n && r == 0; i++, made++) {
 		ij = (struct issue_job *)jobs[i];
@@ -461,8 +445,8 @@ job_free(struct txjob *j)
 	free(ij);
 }
 
-static const struct txjob_ops issue_job_ops = {job_write, job_write_many,
-					       job_answer, job_free};
+static const struct txjob_ops issue_job_ops = {job_write, 1, job_answer,
+					       job_free};
 
 /* Hands the signed certificate of is to the writer (or runs it now). */
 static int

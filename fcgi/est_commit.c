@@ -195,36 +195,24 @@ app_records(struct db *db, struct app_job **jobs, size_t n)
 	return r;
 }
 
+/* A taken serial: signed again only in a transaction of its own. */
 static int
-app_write(struct txjob *j, struct hctx *c, int alone)
-{
-	struct app_job *aj = (struct app_job *)j;
-	struct db *db;
-	int r;
-
-	/* A taken serial: signed again only in a transaction of its own. */
-	if ((r = ctx_db(c, &db)) != 0 ||
-	    (r = issue_cert_store_lazy(db, alone ? ctx_signer_cb : NULL, c,
-				       aj->res)) != 0)
-		return r;
-	return app_records(db, &aj, 1);
-}
-
-static int
-app_write_many(struct txjob **jobs, size_t n, struct hctx *c)
+app_write(struct txjob **jobs, size_t n, struct hctx *c, int alone)
 {
 	struct issue_result *res[TXQ_GROUP_MAX];
 	struct db *db;
 	size_t i;
 	int r;
 
-	if (n > TXQ_GROUP_MAX)
+	if (n == 0 || n > TXQ_GROUP_MAX || (alone && n != 1))
 		return EST_E_INVAL;
 	if ((r = ctx_db(c, &db)) != 0)
 		return r;
 	for (i = 0; i < n; i++)
 		res[i] = ((struct app_job *)jobs[i])->res;
-	if ((r = issue_cert_store_many(db, res, n)) != 0)
+	r = alone ? issue_cert_store_lazy(db, ctx_signer_cb, c, res[0])
+		  : issue_cert_store_many(db, res, n);
+	if (r != 0)
 		return r;
 	return app_records(db, (struct app_job **)jobs, n);
 }
@@ -262,8 +250,8 @@ app_free(struct txjob *j)
 	free(aj);
 }
 
-static const struct txjob_ops app_job_ops = {app_write, app_write_many,
-					     app_answer, app_free};
+static const struct txjob_ops app_job_ops = {app_write, 1, app_answer,
+					     app_free};
 
 int
 est_defer_app(struct est_call *ec, const struct est_client *cl,

@@ -111,7 +111,7 @@ write_alone(struct hctx *c, struct txjob *j, int implicit)
 
 	if ((r = ctx_db(c, &db)) == 0 &&
 	    (r = implicit ? db_begin_implicit(db) : db_begin(db)) == 0) {
-		if ((r = j->ops->write(j, c, 1)) == 0)
+		if ((r = j->ops->write(&j, 1, c, 1)) == 0)
 			r = db_commit(db);
 		else
 			db_rollback(db);
@@ -139,10 +139,10 @@ write_run(struct hctx *c, struct txjob **jobs, size_t n, size_t *k)
 
 	for (*k = 1; *k < n && jobs[*k]->ops == ops; (*k)++)
 		;
-	if (*k > 1 && ops->write_many != NULL)
-		return ops->write_many(jobs, *k, c);
+	if (ops->many)
+		return ops->write(jobs, *k, c, 0);
 	for (i = 0; i < *k && r == 0; i++)
-		r = ops->write(jobs[i], c, 0);
+		r = ops->write(&jobs[i], 1, c, 0);
 	return r;
 }
 

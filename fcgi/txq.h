@@ -9,19 +9,19 @@
  *
  * A job is the writes of one request and its answer:
  *
- *   write()   its statements, inside a transaction that other jobs of
- *             the group share (alone 0) or that it has to itself (alone
- *             1).  A failure rolls the whole group back and every job of
- *             it runs again alone, so that one request's failure (a
- *             serial number collision, a lost connection, a deadlock)
- *             is nobody else's; a job may answer an error in a group
- *             that it would handle alone (EST_E_EXISTS: sign again).
- *             write() runs once per transaction it is part of and must
- *             leave nothing behind that a rollback would make wrong.
- *   write_many()  (may be NULL) the writes of n jobs of these ops that
- *             follow each other in a group, at once (multi-row
- *             statements) instead of write() on each; in a shared
- *             transaction only, with the same rules.
+ *   write()   the statements of jobs[0..n-1], inside a transaction
+ *             that other jobs of the group share (alone 0) or that one
+ *             job (n 1) has to itself (alone 1).  With many set, n jobs
+ *             of these ops that follow each other in a group come at
+ *             once (up to TXQ_GROUP_MAX, for multi-row statements);
+ *             otherwise n is always 1.  A failure rolls the whole group
+ *             back and every job of it runs again alone, so that one
+ *             request's failure (a serial number collision, a lost
+ *             connection, a deadlock) is nobody else's; a job may
+ *             answer an error in a group that it would handle alone
+ *             (EST_E_EXISTS: sign again).  write() runs once per
+ *             transaction a job is part of and must leave nothing
+ *             behind that a rollback would make wrong.
  *   answer()  its response after the commit (r 0) or the failure r: 0,
  *             or an error that becomes the program's error response
  *             (5xx) as a handler's would.
@@ -48,8 +48,8 @@ struct resp;
 struct txjob;
 
 struct txjob_ops {
-	int (*write)(struct txjob *j, struct hctx *c, int alone);
-	int (*write_many)(struct txjob **jobs, size_t n, struct hctx *c);
+	int (*write)(struct txjob **jobs, size_t n, struct hctx *c, int alone);
+	int many;
 	int (*answer)(struct txjob *j, int r, struct resp *rs);
 	void (*free)(struct txjob *j);
 };

@@ -69,9 +69,10 @@ struct fjob {
 };
 
 /*
- * Everything the threads share, under mtx: the slots, the calls made
- * (calls[]: n > 0 for write_many of n jobs, 0 for write alone 0, -1 for
- * write alone 1), the gate.
+ * Everything the threads share, under mtx: the slots, the calls of write()
+ * made (calls[]: n > 1 for n jobs at once, 0 for one job with alone 0, -1
+ * for one with alone 1, -2 for several jobs of ops without many: never
+ * right), the gate.
  */
 static pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -189,21 +190,17 @@ fj_write_one(struct fjob *f, struct hctx *c, int alone)
 }
 
 static int
-fj_write(struct txjob *j, struct hctx *c, int alone)
-{
-	record_call(alone ? -1 : 0);
-	return fj_write_one((struct fjob *)j, c, alone);
-}
-
-static int
-fj_write_many(struct txjob **jobs, size_t n, struct hctx *c)
+fj_write(struct txjob **jobs, size_t n, struct hctx *c, int alone)
 {
 	size_t i;
 	int r = 0;
 
-	record_call((int)n);
+	if (n > 1 && !jobs[0]->ops->many)
+		record_call(-2);
+	else
+		record_call(alone ? -1 : n > 1 ? (int)n : 0);
 	for (i = 0; i < n && r == 0; i++)
-		r = fj_write_one((struct fjob *)jobs[i], c, 0);
+		r = fj_write_one((struct fjob *)jobs[i], c, alone);
 	return r;
 }
 
@@ -236,9 +233,8 @@ fj_free(struct txjob *j)
 	free(f);
 }
 
-static const struct txjob_ops ops_many = {fj_write, fj_write_many, fj_answer,
-					  fj_free};
-static const struct txjob_ops ops_single = {fj_write, NULL, fj_answer, fj_free};
+static const struct txjob_ops ops_many = {fj_write, 1, fj_answer, fj_free};
+static const struct txjob_ops ops_single = {fj_write, 0, fj_answer, fj_free};
 
 static struct fjob *
 fjob_new(size_t no, const struct txjob_ops *ops, enum fmode mode)
@@ -507,8 +503,8 @@ test_backpressure(void)
 
 /*
  * One group of jobs of two kinds in turn: each run of jobs of the kind
- * with write_many is written by one write_many call, a run of one and
- * the jobs of the kind without it by write (alone 0), in order.
+ * with many is written by one write() of the run, and the jobs of the
+ * kind without it one write() each (alone 0), in order.
  */
 static void
 test_runs_of_kinds(void)
@@ -574,7 +570,7 @@ group_case(const struct txjob_ops *ops, size_t fail, enum fmode mode,
 /*
  * A job that fails only in a shared transaction (a serial number taken
  * meanwhile): the group rolls back, and every job of it is written again
- * alone and succeeds.  Without write_many, jobs 1 and 2 were written
+ * alone and succeeds.  One job a write(): jobs 1 and 2 were written
  * before 3 failed, and rolled back.
  */
 static void
@@ -779,13 +775,13 @@ suite_clean(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"burst with write_many", test_burst_many},
-	{"burst without write_many", test_burst_single},
+	{"burst, several jobs a write", test_burst_many},
+	{"burst, one job a write", test_burst_single},
 	{"backpressure", test_backpressure},
 	{"runs of two kinds in a group", test_runs_of_kinds},
-	{"fails in a group (write_many)", test_fails_in_group_many},
+	{"fails in a group (several a write)", test_fails_in_group_many},
 	{"fails in a group (write)", test_fails_in_group_single},
-	{"always fails (write_many)", test_fails_always_many},
+	{"always fails (several a write)", test_fails_always_many},
 	{"always fails (write)", test_fails_always_single},
 	{"txq_run and txq_defer", test_run_and_defer},
 	{"stop drains the queue", test_stop_drains},
