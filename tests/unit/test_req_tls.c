@@ -206,6 +206,54 @@ test_cert_bad(void)
 	req_free(req);
 }
 
+/*
+ * A certificate presented again, as on a kept connection, is the thread's
+ * parsed one: the same object for the same text, URL-encoded or not, and
+ * still whole when another request lets go of it; another certificate is
+ * another object.  Once more certificates than the thread keeps came in
+ * between, the text is parsed anew.
+ */
+static void
+test_cert_cache(void)
+{
+	struct request *a, *b, *other, *again, *fill;
+	char *esc = url_escape(test_pem), *pem, cn[32];
+	X509 *x;
+	int i, bad = 0;
+
+	a = with_cert(test_pem);
+	b = with_cert(esc);
+	other = with_cert(test_pem2);
+	CU_ASSERT_FATAL(a->client_cert != NULL && b->client_cert != NULL &&
+			other->client_cert != NULL);
+	CU_ASSERT_PTR_EQUAL(a->client_cert, b->client_cert);
+	CU_ASSERT_PTR_NOT_EQUAL(a->client_cert, other->client_cert);
+	CU_ASSERT_EQUAL(X509_cmp(other->client_cert, test_cert2), 0);
+	req_free(a);
+	CU_ASSERT_EQUAL(X509_cmp(b->client_cert, test_cert), 0);
+	for (i = 0; i < 8; i++) {
+		snprintf(cn, sizeof(cn), "fill-%d", i);
+		x = make_cert(cn, 100 + i);
+		pem = x != NULL ? cert_pem(x) : NULL;
+		fill = pem != NULL ? with_cert(pem) : NULL;
+		bad += fill == NULL || fill->client_cert == NULL ||
+		       X509_cmp(fill->client_cert, x) != 0;
+		req_free(fill);
+		free(pem);
+		X509_free(x);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	again = with_cert(test_pem);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(again->client_cert);
+	CU_ASSERT_PTR_NOT_EQUAL(again->client_cert, b->client_cert);
+	CU_ASSERT_EQUAL(X509_cmp(again->client_cert, test_cert), 0);
+	CU_ASSERT_EQUAL(X509_cmp(b->client_cert, test_cert), 0);
+	req_free(again);
+	req_free(b);
+	req_free(other);
+	free(esc);
+}
+
 static void
 test_verify(void)
 {
@@ -316,6 +364,7 @@ test_req_tls_suites(void)
 		{"client certificate as PEM (lighttpd, Apache)", test_cert_pem},
 		{"client certificate URL-encoded (nginx)", test_cert_nginx},
 		{"bad client certificates", test_cert_bad},
+		{"a thread's parsed client certificates", test_cert_cache},
 		{"SSL_CLIENT_VERIFY forms", test_verify},
 		{"HTTPS and SSL_PROTOCOL", test_tls_vars},
 		{"certs-only PKCS#7", test_p7},
