@@ -70,8 +70,28 @@ XID=$(jq -r --slurpfile c <(openssl x509 -in "$ESTUARY_EXT_FACTORY_CA_CERT" \
 check_match "setup: the demo server, its type, template and external CA" \
     '^[0-9]+ [0-9]+ [0-9]+ [0-9]+$' "$SID $DT $TID $XID"
 
+# patch_template JSON: PATCH the default template with its current ETag.
+patch_template() {
+	as admin GET "/api/v1/cert-templates/$TID" >/dev/null
+	as admin PATCH "/api/v1/cert-templates/$TID" "$1" -H "If-Match: $(etag)"
+}
+# lifetime: notAfter - notBefore (s) of the certificate in the last answer.
+lifetime() {
+	local dates nb na
+
+	dates=$(base64 -d "$T_TMP/body" 2>/dev/null |
+	    openssl pkcs7 -inform DER -print_certs 2>/dev/null |
+	    openssl x509 -noout -dates 2>/dev/null) || return
+	nb=$(sed -n 's/^notBefore=//p' <<<"$dates")
+	na=$(sed -n 's/^notAfter=//p' <<<"$dates")
+	echo $(($(date -ud "$na" +%s) - $(date -ud "$nb" +%s)))
+}
+as admin GET "/api/v1/cert-templates/$TID" >/dev/null
+DAYS=$(jbody .validity_days)
+
 # Whatever a failed run leaves changed is changed back.
 restore() {
+	patch_template "{\"validity_days\": $DAYS}" >/dev/null
 	as admin POST "/api/v1/est-servers/$SID/activate" >/dev/null
 	patch_server '{"ip_allow": [], "auth": {"app_key": true}}' >/dev/null
 	as admin POST "/api/v1/device-types/$DT/activate" >/dev/null
@@ -109,6 +129,34 @@ check_eq "...the next request is refused (409)" 409 "$(app)"
 check_eq "template activated" 200 \
     "$(as admin POST "/api/v1/cert-templates/$TID/activate")"
 check_eq "...the next request is served" 200 "$(app)"
+
+# The template's version comes with the route's row, and a thread that
+# holds the template takes it from there (issue_cache_prime()): with the
+# template in every thread's cache, a new validity is in the very next
+# certificates.
+check_match "setup: the template's validity" '^[0-9]+$' "$DAYS"
+NEWDAYS=$((DAYS > 2 ? DAYS - 1 : DAYS + 1))
+bad=0
+for _ in 1 2 3 4 5 6 7 8; do
+	[ "$(app)" = 200 ] || bad=$((bad + 1))
+done
+L0=$(lifetime)
+check_eq "eight enrollments fill every thread's cache" "0" "$bad"
+check_eq "template validity changed" 200 \
+    "$(patch_template "{\"validity_days\": $NEWDAYS}")"
+bad=0
+for _ in 1 2 3 4 5 6 7 8; do
+	if [ "$(app)" != 200 ] ||
+	    [ "$(lifetime)" != $((L0 + (NEWDAYS - DAYS) * 86400)) ]; then
+		bad=$((bad + 1))
+	fi
+done
+check_eq "...each of the next eight certificates has the new validity" \
+    "0" "$bad"
+check_eq "template validity restored" 200 \
+    "$(patch_template "{\"validity_days\": $DAYS}")"
+check_eq "...the next certificate has the old one" "$L0" \
+    "$( [ "$(app)" = 200 ] && lifetime)"
 
 check_eq "server deactivated" 200 \
     "$(as admin POST "/api/v1/est-servers/$SID/deactivate")"
