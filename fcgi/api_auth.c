@@ -109,14 +109,12 @@ login_audit(struct db *db, const struct login *lg, const char *outcome)
 static const char *
 login_cert_problem(const struct request *req, const struct db_login_user *u)
 {
-	uint8_t fp[32];
-
 	if (!u->has_cert)
 		return NULL;
 	if (!auth_cert_usable(req))
 		return "client certificate required";
-	if (auth_cert_fingerprint(req->client_cert, fp) != 0 ||
-	    timingsafe_memcmp(fp, u->cert_fp, sizeof(fp)) != 0)
+	if (timingsafe_memcmp(req->client_fp, u->cert_fp,
+			      sizeof(req->client_fp)) != 0)
 		return "client certificate does not match";
 	return NULL;
 }

@@ -613,14 +613,11 @@ static int
 resolve_cert(struct db *db, const struct request *req, struct principal *p)
 {
 	struct db_apiapp *a = NULL;
-	uint8_t fp[32];
 	int r;
 
 	if (!auth_cert_usable(req))
 		return EST_E_UNAUTH;
-	if ((r = auth_cert_fingerprint(req->client_cert, fp)) != 0)
-		return r;
-	r = db_apiapp_get_by_cert(db, fp, &a);
+	r = db_apiapp_get_by_cert(db, req->client_fp, &a);
 	if (r != 0 && r != EST_E_NOTFOUND)
 		return r;
 	r = cert_check(db, req, a, p);
@@ -635,11 +632,9 @@ resolve_cert(struct db *db, const struct request *req, struct principal *p)
 static int
 cert_matches(const struct request *req, const uint8_t *fp)
 {
-	uint8_t got[32];
-
 	return auth_cert_usable(req) &&
-	       auth_cert_fingerprint(req->client_cert, got) == 0 &&
-	       timingsafe_memcmp(got, fp, sizeof(got)) == 0;
+	       timingsafe_memcmp(req->client_fp, fp, sizeof(req->client_fp)) ==
+		       0;
 }
 
 static int
@@ -757,7 +752,6 @@ auth_resolve_app_row(struct hctx *c, const struct request *req, int basic,
 		     const struct db_apiapp *a, struct principal *p)
 {
 	struct principal tmp;
-	uint8_t fp[32];
 	struct db *db;
 	int r;
 
@@ -768,8 +762,8 @@ auth_resolve_app_row(struct hctx *c, const struct request *req, int basic,
 	    (a->app_id == NULL || strcmp(a->app_id, req->auth_user) != 0))
 		return EST_E_INTERNAL;
 	if (a != NULL && !basic &&
-	    ((r = auth_cert_fingerprint(req->client_cert, fp)) != 0 ||
-	     !a->has_cert || memcmp(a->cert_fp, fp, sizeof(fp)) != 0))
+	    (!a->has_cert ||
+	     memcmp(a->cert_fp, req->client_fp, sizeof(a->cert_fp)) != 0))
 		return EST_E_INTERNAL;
 	if ((r = ctx_db(c, &db)) != 0)
 		return r;

@@ -62,7 +62,6 @@ est_call_start(struct est_call *ec, struct hctx *c, const struct request *req,
 	struct issue_cache *ic = NULL;
 	const char *label = NULL;
 	struct est_route *rt = NULL;
-	uint8_t fp[32];
 	int r;
 
 	memset(ec, 0, sizeof(*ec));
@@ -87,9 +86,8 @@ est_call_start(struct est_call *ec, struct hctx *c, const struct request *req,
 		return est_fail(e, 404, PROV_R_UNKNOWN_TYPE,
 				"unknown EST domain");
 	/* A certificate is tried first (est_auth.c): its application. */
-	if (auth_cert_usable(req) &&
-	    auth_cert_fingerprint(req->client_cert, fp) == 0) {
-		key.cert_fp = fp;
+	if (auth_cert_usable(req)) {
+		key.cert_fp = req->client_fp;
 		ec->app_by = EST_APP_BY_CERT;
 	} else if (req->auth_user != NULL && apiapp_id_valid(req->auth_user)) {
 		key.app_id = req->auth_user;

@@ -257,7 +257,7 @@ static int
 parse_cert(struct request *req, const char *v, const struct req_limits *lim)
 {
 	(void)lim;
-	return reqp_client_cert(v, &req->client_cert);
+	return reqp_client_cert(v, &req->client_cert, req->client_fp);
 }
 
 static int

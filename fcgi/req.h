@@ -122,6 +122,7 @@ struct request {
 	int https;		/* HTTPS=on */
 	char *tls_protocol;	/* SSL_PROTOCOL: "TLSv1.3" */
 	X509 *client_cert;	/* SSL_CLIENT_CERT */
+	uint8_t client_fp[32];	/* its SHA-256 fingerprint (of the DER) */
 	enum req_verify verify; /* SSL_CLIENT_VERIFY */
 	char *verify_reason;	/* the text after "FAILED:", if any */
 

@@ -15,9 +15,9 @@
  * presents its certificate with every request, and OpenSSL 3.0 takes
  * about 85 us to parse one, most of it decoding the public key through
  * its providers' decoders.  The key covers every byte that was parsed,
- * so a hit is the certificate that parsing the text would give; the
- * cache holds a reference of its own, and a text that did not parse is
- * never kept.
+ * so a hit is the certificate that parsing the text would give, with the
+ * fingerprint computed when it was parsed; the cache holds a reference of
+ * its own, and a text that did not parse is never kept.
  */
 #include "config.h"
 
@@ -39,6 +39,7 @@
 struct cert_slot {
 	uint8_t key[32];
 	X509 *x; /* NULL: empty */
+	uint8_t fp[32];
 	uint64_t used;
 };
 
@@ -115,14 +116,15 @@ is_space(char c)
 }
 
 int
-reqp_client_cert(const char *v, X509 **out)
+reqp_client_cert(const char *v, X509 **out, uint8_t fp[32])
 {
 	char *pem = NULL, *rest;
 	const char *start;
 	size_t len = strlen(v), pemlen, i;
-	struct cert_cache *cc;
+	struct cert_cache *cc = NULL;
 	struct cert_slot *s = NULL;
 	uint8_t key[32];
+	unsigned int fplen = 0;
 	BIO *bio = NULL;
 	X509 *x = NULL;
 	int r, hit = 0;
@@ -156,8 +158,9 @@ reqp_client_cert(const char *v, X509 **out)
 	if ((cc = cache_get()) != NULL &&
 	    EVP_Digest(start, len, key, NULL, EVP_sha256(), NULL) == 1) {
 		s = cache_slot(cc, key, &hit);
-		s->used = ++cc->clock;
 		if (hit && X509_up_ref(s->x) == 1) {
+			s->used = ++cc->clock;
+			memcpy(fp, s->fp, 32);
 			*out = s->x;
 			r = 0;
 			goto out;
@@ -182,10 +185,16 @@ reqp_client_cert(const char *v, X509 **out)
 			goto out;
 		}
 	}
+	if (X509_digest(x, EVP_sha256(), fp, &fplen) != 1 || fplen != 32) {
+		r = EST_E_CRYPTO;
+		goto out;
+	}
 	if (s != NULL && X509_up_ref(x) == 1) {
 		X509_free(s->x);
 		memcpy(s->key, key, sizeof(key));
+		memcpy(s->fp, fp, 32);
 		s->x = x;
+		s->used = ++cc->clock;
 	}
 	*out = x;
 	x = NULL;

@@ -37,8 +37,11 @@ int reqp_host(const char *v, char **host, unsigned *port, int *is_ip);
  */
 int reqp_basic(const char *v, char **user, char **pass);
 
-/* SSL_CLIENT_CERT: one PEM certificate, plain or URL-encoded (nginx). */
-int reqp_client_cert(const char *v, X509 **out);
+/*
+ * SSL_CLIENT_CERT: one PEM certificate, plain or URL-encoded (nginx), and
+ * the SHA-256 fingerprint of its DER.
+ */
+int reqp_client_cert(const char *v, X509 **out, uint8_t fp[32]);
 
 /* SSL_CLIENT_VERIFY: SUCCESS, NONE, GENEROUS, FAILED or FAILED:reason. */
 int reqp_verify(const char *v, enum req_verify *verify, char **reason);

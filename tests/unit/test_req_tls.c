@@ -208,18 +208,26 @@ test_cert_bad(void)
 
 /*
  * A certificate presented again, as on a kept connection, is the thread's
- * parsed one: the same object for the same text, URL-encoded or not, and
- * still whole when another request lets go of it; another certificate is
- * another object.  Once more certificates than the thread keeps came in
- * between, the text is parsed anew.
+ * parsed one: the same object for the same text, URL-encoded or not, with
+ * the same fingerprint (the SHA-256 of its DER), and still whole when
+ * another request lets go of it; another certificate is another object.
+ * Once more certificates than the thread keeps came in between, the text
+ * is parsed anew.
  */
 static void
 test_cert_cache(void)
 {
 	struct request *a, *b, *other, *again, *fill;
 	char *esc = url_escape(test_pem), *pem, cn[32];
+	uint8_t fp[32], fp2[32];
+	unsigned int len = 0;
 	X509 *x;
 	int i, bad = 0;
+
+	CU_ASSERT_FATAL(X509_digest(test_cert, EVP_sha256(), fp, &len) == 1 &&
+			len == 32);
+	CU_ASSERT_FATAL(X509_digest(test_cert2, EVP_sha256(), fp2, &len) == 1 &&
+			len == 32);
 
 	a = with_cert(test_pem);
 	b = with_cert(esc);
@@ -227,6 +235,9 @@ test_cert_cache(void)
 	CU_ASSERT_FATAL(a->client_cert != NULL && b->client_cert != NULL &&
 			other->client_cert != NULL);
 	CU_ASSERT_PTR_EQUAL(a->client_cert, b->client_cert);
+	CU_ASSERT(memcmp(a->client_fp, fp, 32) == 0 &&
+		  memcmp(b->client_fp, fp, 32) == 0);
+	CU_ASSERT(memcmp(other->client_fp, fp2, 32) == 0);
 	CU_ASSERT_PTR_NOT_EQUAL(a->client_cert, other->client_cert);
 	CU_ASSERT_EQUAL(X509_cmp(other->client_cert, test_cert2), 0);
 	req_free(a);
@@ -247,6 +258,7 @@ test_cert_cache(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(again->client_cert);
 	CU_ASSERT_PTR_NOT_EQUAL(again->client_cert, b->client_cert);
 	CU_ASSERT_EQUAL(X509_cmp(again->client_cert, test_cert), 0);
+	CU_ASSERT(memcmp(again->client_fp, fp, 32) == 0);
 	CU_ASSERT_EQUAL(X509_cmp(b->client_cert, test_cert), 0);
 	req_free(again);
 	req_free(b);
